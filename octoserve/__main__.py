@@ -1,0 +1,4 @@
+"""Entry point for ``python -m octoserve``."""
+from octoserve.cli import main
+
+main()

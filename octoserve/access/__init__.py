@@ -1,0 +1,1 @@
+"""Users, groups, permissions, API keys, passwords, login, CSRF."""

@@ -1,0 +1,107 @@
+"""Who is asking: browser sessions and remember-me via flask-login, API keys from three places."""
+import os
+import secrets
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from flask import g, request, session
+from flask_login import LoginManager, current_user, user_loaded_from_cookie
+
+from octoserve.access.users import AnonymousUser
+
+APIKEY = "apikey"
+PASSWORD = "password"
+REMEMBER_ME = "remember_me"
+
+
+def api_key_from_request() -> str | None:
+    """OctoPrint's precedence: apikey query or form value, then X-Api-Key, then Bearer."""
+    key = request.args.get("apikey")
+    if not key and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        key = request.form.get("apikey")
+    if not key:
+        key = request.headers.get("X-Api-Key")
+    if not key:
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            key = header[len("Bearer "):].strip()
+    return key or None
+
+
+def login_mechanism() -> str | None:
+    if current_user.is_anonymous:
+        return None
+    return g.get("login_mechanism") or session.get("login_mechanism")
+
+
+def credentials_seen() -> datetime | None:
+    """When this caller last proved who it is; API keys prove it on every request."""
+    mechanism = login_mechanism()
+    if mechanism == APIKEY:
+        return datetime.now(timezone.utc)
+    seen = session.get("credentials_seen") if mechanism else None
+    return datetime.fromtimestamp(seen, timezone.utc) if seen else None
+
+
+def credentials_fresh(timeout_minutes: int) -> bool:
+    seen = credentials_seen()
+    return seen is not None and datetime.now(timezone.utc) - seen <= timedelta(minutes=timeout_minutes)
+
+
+def mark_password_login() -> None:
+    session["login_mechanism"] = PASSWORD
+    session["credentials_seen"] = datetime.now(timezone.utc).timestamp()
+
+
+def load_secret_key(basedir: Path) -> bytes:
+    """The key that signs session cookies, made once and kept (owner-only) so logins survive restarts."""
+    path = basedir / "secret.key"
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        pass
+    key = secrets.token_bytes(32)
+    tmp = path.with_name(f".secret.key.{secrets.token_hex(4)}")
+    tmp.touch(mode=0o600)
+    tmp.write_text(key.hex())
+    try:
+        # link() fails if another process won the race; then use its key.
+        os.link(tmp, path)
+    except FileExistsError:
+        key = bytes.fromhex(path.read_text().strip())
+    finally:
+        tmp.unlink()
+    return key
+
+
+def init_login(app, services, port: int) -> None:
+    app.config.update(
+        SESSION_COOKIE_NAME=f"session_P{port}",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_NAME=f"remember_token_P{port}",
+        REMEMBER_COOKIE_DURATION=timedelta(days=services.settings.get("accessControl.rememberMeDays")),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+    )
+    manager = LoginManager(app)
+    manager.anonymous_user = AnonymousUser
+    manager.session_protection = None
+
+    @manager.user_loader
+    def load_user(name):
+        user = services.users.find(name)
+        return user if user is not None and user.active else None
+
+    @manager.request_loader
+    def load_user_from_request(_request):
+        user = services.users.by_apikey(api_key_from_request())
+        if user is None or not user.active:
+            return None
+        g.login_mechanism = APIKEY
+        return user
+
+    @user_loaded_from_cookie.connect_via(app)
+    def remembered(_sender, user):
+        session["login_mechanism"] = REMEMBER_ME
+        session.pop("credentials_seen", None)

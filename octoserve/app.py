@@ -1,0 +1,64 @@
+"""create_app(): the one composition root of the web process."""
+import logging
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+from octoserve.access.csrf import init_csrf
+from octoserve.access.login import init_login, load_secret_key
+from octoserve.api import create_api_blueprint
+from octoserve.api.access_users import init_legacy_redirects
+from octoserve.api.errors import error_response
+from octoserve.api.wizard import corewizard
+from octoserve.services import open_services
+
+log = logging.getLogger(__name__)
+
+JSON_PREFIXES = ("/api/", "/plugin/")
+
+
+def create_app(basedir=None, *, port=None, services=None) -> Flask:
+    """Build the web application on a base directory (or on services already opened).
+
+    ``port`` names the cookies (``session_P5000``...) as OctoPrint does, so two instances on
+    one host keep their logins apart; it defaults to the server.port setting.
+    The printer daemon's client joins these services with the printer issue.
+    """
+    services = services or open_services(basedir)
+    port = port or services.settings.get("server.port")
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=load_secret_key(services.basedir),
+        ERROR_404_HELP=False,
+        RESTX_MASK_SWAGGER=False,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["octoserve"] = services
+    init_login(app, services, port)
+    init_csrf(app, services, port)
+    app.register_blueprint(create_api_blueprint())
+    app.register_blueprint(corewizard)
+    init_legacy_redirects(app)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        if request.path.startswith(JSON_PREFIXES) or request.path == "/api":
+            return error_response(exc)
+        return exc
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc):
+        return error_response(exc)
+
+    @app.after_request
+    def cache_headers(response):
+        if request.path.startswith("/api/"):
+            if request.method == "GET":
+                response.headers.setdefault("Cache-Control", "max-age=0")
+            else:
+                response.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
+                response.headers["Pragma"] = "no-cache"
+                response.headers["Expires"] = "0"
+        return response
+
+    return app

@@ -1,0 +1,159 @@
+"""The `octoserve` command: serve, user, config. Errors are one line and a non-zero exit."""
+import json
+import logging
+
+import click
+
+from octoserve.access.groups import ADMINS, USERS
+from octoserve.config import BASEDIR_VARIABLE, SETTINGS, parse_cli_value
+from octoserve.errors import OctoserveError
+from octoserve.services import open_services
+
+
+class OneLineErrors(click.Group):
+    """Turns every error, expected or not, into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except OctoserveError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            raise click.exceptions.Exit(130) from None
+        except Exception as exc:
+            raise click.ClickException(f"unexpected {type(exc).__name__}: {exc}") from None
+
+
+basedir_option = click.option(
+    "--basedir", envvar=BASEDIR_VARIABLE, type=click.Path(file_okay=False),
+    help=f"Base directory (default ~/.octoserve, or ${BASEDIR_VARIABLE}).",
+)
+
+
+@click.group(cls=OneLineErrors)
+@basedir_option
+@click.version_option(package_name="octoserve")
+@click.pass_context
+def main(ctx, basedir):
+    """octoserve: a 3D-printer host that speaks OctoPrint's API."""
+    ctx.obj = {"basedir": basedir}
+
+
+def _services(ctx):
+    return open_services(ctx.obj["basedir"])
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (setting server.host, default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (setting server.port, default 5000).")
+@basedir_option
+@click.pass_context
+def serve(ctx, host, port, basedir):
+    """Run the server."""
+    from octoserve.server import serve as run_server  # gunicorn is only needed here
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_server(basedir or ctx.obj["basedir"], host, port)
+
+
+@main.group(cls=OneLineErrors)
+def user():
+    """Manage users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--password", help="Password (asked for when not given).")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--apikey", help="Give the user this API key (32 to 128 characters).")
+@click.pass_context
+def user_add(ctx, name, password, admin, apikey):
+    """Add a user (in the default groups, or admins and users with --admin)."""
+    services = _services(ctx)
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    groups = [USERS, ADMINS] if admin else None
+    services.users.add(name, password, groups=groups, apikey=apikey)
+    click.echo(f"added user {name}" + (" (admin)" if admin else ""))
+
+
+@user.command("list")
+@click.pass_context
+def user_list(ctx):
+    """List users: name, groups, active."""
+    for u in _services(ctx).users.all():
+        click.echo(f"{u.name}\t{','.join(u.groups)}\t{'active' if u.active else 'inactive'}")
+
+
+@user.command("delete")
+@click.argument("name")
+@click.pass_context
+def user_delete(ctx, name):
+    """Delete a user."""
+    _services(ctx).users.delete(name)
+    click.echo(f"deleted user {name}")
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password", help="New password (asked for when not given).")
+@click.pass_context
+def user_password(ctx, name, password):
+    """Set a user's password."""
+    services = _services(ctx)
+    services.users.get(name)
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    services.users.set_password(name, password)
+    click.echo(f"changed the password of {name}")
+
+
+@user.command("apikey")
+@click.argument("name")
+@click.option("--regenerate", is_flag=True, help="Replace the key with a new random one.")
+@click.pass_context
+def user_apikey(ctx, name, regenerate):
+    """Show a user's API key, or make a new one."""
+    users = _services(ctx).users
+    if regenerate:
+        click.echo(users.set_apikey(name))
+        return
+    key = users.get(name).apikey
+    if key is None:
+        raise click.ClickException(f"user {name} has no API key; make one with --regenerate")
+    click.echo(key)
+
+
+@main.group(cls=OneLineErrors)
+def config():
+    """Read and change settings."""
+
+
+@config.command("get")
+@click.argument("key")
+@click.pass_context
+def config_get(ctx, key):
+    """Print a setting's value as JSON."""
+    click.echo(json.dumps(_services(ctx).settings.get(key)))
+
+
+@config.command("set")
+@click.argument("key")
+@click.argument("value")
+@click.pass_context
+def config_set(ctx, key, value):
+    """Set a setting; VALUE is read as JSON when it parses, else as text."""
+    settings = _services(ctx).settings
+    settings.set(key, parse_cli_value(value))
+    click.echo(f"{key} = {json.dumps(settings.get(key))}")
+
+
+@config.command("list")
+@click.pass_context
+def config_list(ctx):
+    """Print every setting with its value and help."""
+    values = _services(ctx).settings.as_dict()
+    for setting in SETTINGS:
+        click.echo(f"{setting.name} = {json.dumps(values[setting.name])}\t# {setting.help}")

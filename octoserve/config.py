@@ -1,0 +1,137 @@
+"""The table of settings (name, default, type, help), the base directory, and typed get/set."""
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from octoserve.errors import Invalid, NotFound
+
+DEFAULT_BASEDIR = "~/.octoserve"
+BASEDIR_VARIABLE = "OCTOSERVE_BASEDIR"
+
+
+@dataclass(frozen=True)
+class ValueType:
+    """A setting's type: a name for messages and a check that returns the value or raises."""
+
+    name: str
+    check: Callable[[Any], bool]
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+INTEGER = ValueType("an integer", _is_int)
+PORT = ValueType("a port number from 1 to 65535", lambda v: _is_int(v) and 1 <= v <= 65535)
+POSITIVE = ValueType("a positive integer", lambda v: _is_int(v) and v > 0)
+BOOLEAN = ValueType("true or false", lambda v: isinstance(v, bool))
+STRING = ValueType("a string", lambda v: isinstance(v, str))
+STRING_LIST = ValueType(
+    "a list of strings", lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v)
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    type: ValueType
+    help: str
+
+
+SETTINGS = [
+    Setting("server.host", "127.0.0.1", STRING, "Address the web server listens on."),
+    Setting("server.port", 5000, PORT, "TCP port the web server listens on."),
+    Setting("server.threads", 8, POSITIVE, "Request threads of the web process."),
+    Setting(
+        "server.firstRun", True, BOOLEAN,
+        "True until the setup wizard has been completed; with no users it closes every guarded endpoint.",
+    ),
+    Setting(
+        "accessControl.reauthenticationTimeout", 5, POSITIVE,
+        "Minutes after a password login during which sensitive actions need no new password.",
+    ),
+    Setting(
+        "accessControl.rememberMeDays", 90, POSITIVE,
+        "Days a remember-me login cookie stays valid.",
+    ),
+    Setting(
+        "devel.enableCsrfProtection", True, BOOLEAN,
+        "Require the csrf_token cookie and X-CSRF-Token header on cookie-authenticated API writes.",
+    ),
+    Setting(
+        "serial.additionalPorts", [], STRING_LIST,
+        "Extra glob patterns of serial ports to offer besides the usual USB and UART devices.",
+    ),
+]
+
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def resolve_basedir(value=None) -> Path:
+    """The base directory: the given value, else $OCTOSERVE_BASEDIR, else ~/.octoserve."""
+    chosen = value or os.environ.get(BASEDIR_VARIABLE) or DEFAULT_BASEDIR
+    return Path(chosen).expanduser().resolve()
+
+
+def ensure_basedir(path: Path) -> Path:
+    """Create the base directory, readable by its owner only (it holds keys and hashes)."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise Invalid(f"cannot create base directory {path}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK):
+        raise Invalid(f"base directory {path} is not writable")
+    return path
+
+
+def parse_cli_value(text: str):
+    """A value typed on the command line: JSON when it parses, else the text itself."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+class Settings:
+    """Typed access to the settings stored in a Database; unknown names and bad types are refused."""
+
+    TABLE = "settings"
+
+    def __init__(self, database):
+        self._db = database
+
+    @staticmethod
+    def describe(name: str) -> Setting:
+        try:
+            return SETTINGS_BY_NAME[name]
+        except KeyError:
+            raise NotFound(f"unknown setting {name!r}") from None
+
+    def get(self, name: str):
+        setting = self.describe(name)
+        with self._db.locked():
+            row = self._find(name)
+        return setting.default if row is None else row["value"]
+
+    def set(self, name: str, value) -> None:
+        setting = self.describe(name)
+        if not setting.type.check(value):
+            raise Invalid(f"{name} must be {setting.type.name}, got {json.dumps(value)}")
+        with self._db.locked():
+            table = self._db.table(self.TABLE)
+            if self._find(name) is None:
+                table.insert({"name": name, "value": value})
+            else:
+                table.update({"value": value}, lambda doc: doc.get("name") == name)
+
+    def as_dict(self) -> dict:
+        with self._db.locked():
+            stored = {row["name"]: row["value"] for row in self._db.table(self.TABLE).all()}
+        return {s.name: stored.get(s.name, s.default) for s in SETTINGS}
+
+    def _find(self, name):
+        rows = self._db.table(self.TABLE).search(lambda doc: doc.get("name") == name)
+        return rows[0] if rows else None

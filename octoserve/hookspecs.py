@@ -1,0 +1,19 @@
+"""Every pluggy hook a plugin may implement, with when and where it is called."""
+import pluggy
+
+PROJECT = "octoserve"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def octoserve_permissions():
+    """Declare the permissions this plugin adds.
+
+    Called once per process (web server and CLI) while the plugin manager is built, on
+    the main thread, before any request is served. Return a list of dicts with the keys
+    ``key`` (letters, digits, underscore), ``name``, ``description``, ``default_groups``
+    (list of group keys, e.g. ``["users"]``) and ``dangerous`` (bool). Each key is
+    published as ``PLUGIN_<PLUGINID>_<KEY>`` in upper case, as OctoPrint names them.
+    Every plugin's answer is used.
+    """

@@ -1,0 +1,114 @@
+"""One TinyDB file: a cross-process lock, atomic replace-on-write, refusal of corrupt files."""
+import contextlib
+import fcntl
+import json
+import os
+import threading
+from pathlib import Path
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from octoserve.errors import CorruptDatabase
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that never writes in place.
+
+    TinyDB's own JSONStorage truncates and rewrites the file, so a crash or power cut
+    mid-write leaves half a file. Here every write goes to a temporary file in the same
+    directory, is fsynced and renamed over the old one: readers and survivors see the
+    old document or the new one, never a mix.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def read(self):
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CorruptDatabase(self.path, f"not valid JSON: {exc}") from None
+        if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+            raise CorruptDatabase(self.path, "not a TinyDB document")
+        return data
+
+    def write(self, data):
+        payload = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        directory = self.path.parent
+        tmp = directory / f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        _fsync_directory(directory)
+
+    def close(self):
+        pass
+
+
+def _fsync_directory(directory: Path) -> None:
+    # The rename is only durable once the directory entry itself reaches the disk.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Database:
+    """A TinyDB file whose every use happens under one lock shared by threads and processes.
+
+    TinyDB reads the whole file, changes it and writes it back; two writers interleaving
+    those steps lose one another's change. ``locked()`` serializes the whole
+    read-modify-write: a thread lock inside the process and ``flock`` on a side file
+    across processes (the CLI writes while the server runs).
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._lock_path = self.path.with_name(self.path.name + ".lock")
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._lock_fd = None
+        self._db = TinyDB(self.path, storage=AtomicJSONStorage)
+
+    def check(self) -> None:
+        """Read the file once, raising CorruptDatabase if it cannot be used."""
+        with self.locked():
+            self._db.storage.read()
+
+    @contextlib.contextmanager
+    def locked(self):
+        with self._thread_lock:
+            if self._depth == 0:
+                fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._lock_fd = fd
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    fd, self._lock_fd = self._lock_fd, None
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    os.close(fd)
+
+    def table(self, name: str):
+        """A table that reads the file on every query (no cache: other processes write too).
+
+        Use it only inside ``locked()``.
+        """
+        return self._db.table(name, cache_size=0)

@@ -1,0 +1,1 @@
+"""Bundled plugins, registered through the same entry-point group as third-party ones."""
