@@ -1,6 +1,8 @@
 """The `octoserve` command: serve, user, config. Errors are one line and a non-zero exit."""
 import json
 import logging
+import os
+import sys
 
 import click
 
@@ -10,13 +12,31 @@ from octoserve.errors import OctoserveError
 from octoserve.services import open_services
 
 
+def main(argv=None):
+    """Entry point: every error, usage errors included, is one line on stderr."""
+    try:
+        cli.main(args=argv, prog_name="octoserve", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"Error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except BrokenPipeError:
+        # `octoserve config list | head`: the reader left; that is not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+
+
 class OneLineErrors(click.Group):
     """Turns every error, expected or not, into one line on stderr and exit status 1."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, BrokenPipeError):
             raise
         except OctoserveError as exc:
             raise click.ClickException(str(exc)) from None
@@ -36,29 +56,39 @@ basedir_option = click.option(
 @basedir_option
 @click.version_option(package_name="octoserve")
 @click.pass_context
-def main(ctx, basedir):
+def cli(ctx, basedir):
     """octoserve: a 3D-printer host that speaks OctoPrint's API."""
     ctx.obj = {"basedir": basedir}
+
+
+def _ask_password(prompt: str) -> str:
+    """Ask twice on a terminal; read one line when the password is piped in."""
+    if sys.stdin.isatty():
+        return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise click.ClickException("no password given: use --password or pipe it in")
+    return line.rstrip("\r\n")
 
 
 def _services(ctx):
     return open_services(ctx.obj["basedir"])
 
 
-@main.command()
+@cli.command()
 @click.option("--host", help="Address to listen on (setting server.host, default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (setting server.port, default 5000).")
-@basedir_option
+@click.option("--basedir", "serve_basedir", type=click.Path(file_okay=False), help="Base directory (as the global option).")
 @click.pass_context
-def serve(ctx, host, port, basedir):
+def serve(ctx, host, port, serve_basedir):
     """Run the server."""
     from octoserve.server import serve as run_server  # gunicorn is only needed here
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_server(basedir or ctx.obj["basedir"], host, port)
+    run_server(serve_basedir or ctx.obj["basedir"], host, port)
 
 
-@main.group(cls=OneLineErrors)
+@cli.group(cls=OneLineErrors)
 def user():
     """Manage users."""
 
@@ -72,8 +102,10 @@ def user():
 def user_add(ctx, name, password, admin, apikey):
     """Add a user (in the default groups, or admins and users with --admin)."""
     services = _services(ctx)
+    if services.users.find(name) is not None:
+        raise click.ClickException(f"User {name} already exists")
     if password is None:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = _ask_password("Password")
     groups = [USERS, ADMINS] if admin else None
     services.users.add(name, password, groups=groups, apikey=apikey)
     click.echo(f"added user {name}" + (" (admin)" if admin else ""))
@@ -105,7 +137,7 @@ def user_password(ctx, name, password):
     services = _services(ctx)
     services.users.get(name)
     if password is None:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        password = _ask_password("New password")
     services.users.set_password(name, password)
     click.echo(f"changed the password of {name}")
 
@@ -126,7 +158,7 @@ def user_apikey(ctx, name, regenerate):
     click.echo(key)
 
 
-@main.group(cls=OneLineErrors)
+@cli.group(cls=OneLineErrors)
 def config():
     """Read and change settings."""
 

@@ -37,6 +37,8 @@ class WebServer(BaseApplication):
             "accesslog": None,
             "errorlog": "-",
             "loglevel": "info",
+            # gunicorn 23+ would put a control socket in ~/.gunicorn, outside the base directory.
+            "control_socket_disable": True,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
