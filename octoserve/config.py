@@ -1,4 +1,5 @@
 """The table of settings (name, default, type, help), the base directory, and typed get/set."""
+import copy
 import json
 import os
 from dataclasses import dataclass
@@ -28,6 +29,11 @@ PORT = ValueType("a port number from 1 to 65535", lambda v: _is_int(v) and 1 <= 
 POSITIVE = ValueType("a positive integer", lambda v: _is_int(v) and v > 0)
 BOOLEAN = ValueType("true or false", lambda v: isinstance(v, bool))
 STRING = ValueType("a string", lambda v: isinstance(v, str))
+OPTIONAL_STRING = ValueType("a string or null", lambda v: v is None or isinstance(v, str))
+OPTIONAL_BAUDRATE = ValueType("a baud rate (positive integer) or null", lambda v: v is None or (_is_int(v) and v > 0))
+NON_NEGATIVE = ValueType("a non-negative integer", lambda v: _is_int(v) and v >= 0)
+SECONDS = ValueType("a positive number of seconds", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0)
+OBJECT_LIST = ValueType("a list of objects", lambda v: isinstance(v, list) and all(isinstance(i, dict) for i in v))
 STRING_LIST = ValueType(
     "a list of strings", lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v)
 )
@@ -65,6 +71,26 @@ SETTINGS = [
         "serial.additionalPorts", [], STRING_LIST,
         "Extra glob patterns of serial ports to offer besides the usual USB and UART devices.",
     ),
+    Setting("serial.port", None, OPTIONAL_STRING, "Preferred serial port (null: none saved)."),
+    Setting("serial.baudrate", None, OPTIONAL_BAUDRATE, "Preferred baud rate (null: none saved)."),
+    Setting("serial.autoconnect", False, BOOLEAN, "Connect to the preferred port when the server starts."),
+    Setting(
+        "serial.sendAhead", True, BOOLEAN,
+        "Keep several lines in flight when the firmware's acks allow it (Marlin ADVANCED_OK).",
+    ),
+    Setting(
+        "serial.rxBufferSize", 0, NON_NEGATIVE,
+        "The firmware's serial receive buffer in bytes, for send-ahead by byte counting; 0 = off.",
+    ),
+    Setting("serial.timeoutCommunication", 30, SECONDS, "Seconds without a reply before the host acts."),
+    Setting("serial.timeoutConnection", 10, SECONDS, "Seconds to wait for the first reply after opening."),
+    Setting(
+        "serial.disconnectOnErrors", True, BOOLEAN,
+        "Go to the error state on firmware errors (off: log them and carry on).",
+    ),
+    Setting("feature.sdSupport", True, BOOLEAN, "Offer the printer's SD card."),
+    Setting("printerProfiles.default", "_default", STRING, "Identifier of the default printer profile."),
+    Setting("controls", [], OBJECT_LIST, "Custom controls shown by the UI and /api/printer/command/custom."),
 ]
 
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -114,12 +140,12 @@ class Settings:
         setting = self.describe(name)
         with self._db.locked():
             row = self._find(name)
-        return setting.default if row is None else row["value"]
+        return copy.deepcopy(setting.default) if row is None else row["value"]
 
     def set(self, name: str, value) -> None:
         setting = self.describe(name)
         if not setting.type.check(value):
-            raise Invalid(f"{name} must be {setting.type.name}, got {json.dumps(value)}")
+            raise Invalid(f"{name} must be {setting.type.name}, got {json.dumps(value, default=repr)}")
         with self._db.locked():
             table = self._db.table(self.TABLE)
             if self._find(name) is None:
@@ -130,7 +156,7 @@ class Settings:
     def as_dict(self) -> dict:
         with self._db.locked():
             stored = {row["name"]: row["value"] for row in self._db.table(self.TABLE).all()}
-        return {s.name: stored.get(s.name, s.default) for s in SETTINGS}
+        return {s.name: stored.get(s.name, copy.deepcopy(s.default)) for s in SETTINGS}
 
     def _find(self, name):
         rows = self._db.table(self.TABLE).search(lambda doc: doc.get("name") == name)

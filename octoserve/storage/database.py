@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
+from tinydb.table import Table
 
 from octoserve.errors import CorruptDatabase
 
@@ -33,7 +34,9 @@ class AtomicJSONStorage(Storage):
             data = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise CorruptDatabase(self.path, f"not valid JSON: {exc}") from None
-        if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+        except RecursionError:
+            raise CorruptDatabase(self.path, "nested too deeply") from None
+        if not _is_tinydb_document(data):
             raise CorruptDatabase(self.path, "not a TinyDB document")
         return data
 
@@ -56,6 +59,26 @@ class AtomicJSONStorage(Storage):
 
     def close(self):
         pass
+
+
+def _is_tinydb_document(data) -> bool:
+    """{table: {"<id>": {document}}}: anything else would crash a later query, so refuse it now."""
+    return isinstance(data, dict) and all(
+        isinstance(table, dict) and all(key.isdigit() and isinstance(doc, dict) for key, doc in table.items())
+        for table in data.values()
+    )
+
+
+class _FreshIdTable(Table):
+    """TinyDB remembers the next document id in memory; other processes insert too, so recount each time."""
+
+    def _get_next_id(self):
+        self._next_id = None
+        return super()._get_next_id()
+
+
+class _TinyDB(TinyDB):
+    table_class = _FreshIdTable
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -82,11 +105,18 @@ class Database:
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._lock_fd = None
-        self._db = TinyDB(self.path, storage=AtomicJSONStorage)
+        self._db = _TinyDB(self.path, storage=AtomicJSONStorage)
 
     def check(self) -> None:
-        """Read the file once, raising CorruptDatabase if it cannot be used."""
+        """Read the file once, raising CorruptDatabase if it cannot be used.
+
+        Also removes temporary files left by writers that were killed mid-write: under the
+        lock nobody else is writing, so every one of them is stale.
+        """
         with self.locked():
+            for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
             self._db.storage.read()
 
     @contextlib.contextmanager
