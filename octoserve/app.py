@@ -10,6 +10,7 @@ from octoserve.api import create_api_blueprint
 from octoserve.api.access_users import init_legacy_redirects
 from octoserve.api.errors import error_response
 from octoserve.api.wizard import corewizard
+from octoserve.printer.client import PrinterClient
 from octoserve.services import open_services
 
 log = logging.getLogger(__name__)
@@ -17,23 +18,26 @@ log = logging.getLogger(__name__)
 JSON_PREFIXES = ("/api/", "/plugin/")
 
 
-def create_app(basedir=None, *, port=None, services=None) -> Flask:
+def create_app(basedir=None, *, port=None, services=None, printer=None) -> Flask:
     """Build the web application on a base directory (or on services already opened).
 
     ``port`` names the cookies (``session_P5000``...) as OctoPrint does, so two instances on
-    one host keep their logins apart; it defaults to the server.port setting.
-    The printer daemon's client joins these services with the printer issue.
+    one host keep their logins apart; it defaults to the server.port setting. ``printer`` is
+    the PrinterClient the printer API areas talk to; by default one following the daemon
+    socket in the base directory.
     """
     services = services or open_services(basedir)
+    printer = printer or PrinterClient(services.basedir, services.events).start()
     port = port or services.settings.get("server.port")
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=load_secret_key(services.basedir),
-        ERROR_404_HELP=False,
+        RESTX_ERROR_404_HELP=False,
         RESTX_MASK_SWAGGER=False,
         JSON_SORT_KEYS=False,
     )
     app.extensions["octoserve"] = services
+    app.extensions["octoserve.printer"] = printer
     init_login(app, services, port)
     init_csrf(app, services, port)
     app.register_blueprint(create_api_blueprint())

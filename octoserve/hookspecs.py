@@ -17,3 +17,15 @@ def octoserve_permissions():
     published as ``PLUGIN_<PLUGINID>_<KEY>`` in upper case, as OctoPrint names them.
     Every plugin's answer is used.
     """
+
+
+@hookspec
+def octoserve_serial_ports():
+    """Offer serial ports that are not device files, such as the virtual printer's ``VIRTUAL``.
+
+    Called once in the printer daemon process, on its main thread, at start-up. Return a dict
+    mapping a port name (as listed by /api/connection) to a callable taking no arguments
+    that is called on the connecting thread when a client connects to that port; it
+    returns ``(path, close)``: a device path or pyserial URL the comm layer opens, and a
+    callable run when the connection ends. Every plugin's answer is used; names must differ.
+    """

@@ -11,6 +11,8 @@ from octoserve.access.users import UserRepository
 from octoserve.config import Settings, ensure_basedir, resolve_basedir
 from octoserve.events import EventBus
 from octoserve.plugins import PluginManager, build_plugin_manager
+from octoserve.printer.profiles import ProfileRepository
+from octoserve.printer.scripts import ScriptLibrary
 from octoserve.storage import Database
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,8 @@ class Services:
     registry: PermissionRegistry
     groups: GroupRepository
     users: UserRepository
+    profiles: ProfileRepository
+    scripts: ScriptLibrary
     events: EventBus = field(default_factory=EventBus)
     # Web-process state: session tokens handed out at login, failed-login counts.
     tokens: SessionTokens = field(default_factory=SessionTokens)
@@ -50,17 +54,21 @@ def open_services(basedir=None) -> Services:
     basedir = ensure_basedir(resolve_basedir(basedir))
     settings_db = Database(basedir / "settings.json")
     access_db = Database(basedir / "access.json")
-    for database in (settings_db, access_db):
+    profiles_db = Database(basedir / "printerprofiles.json")
+    for database in (settings_db, access_db, profiles_db):
         database.check()
     plugins = build_plugin_manager(basedir)
     registry = _collect_permissions(plugins)
     groups = GroupRepository(access_db, registry)
     groups.ensure_defaults()
+    settings = Settings(settings_db)
     return Services(
         basedir=basedir,
-        settings=Settings(settings_db),
+        settings=settings,
         plugins=plugins,
         registry=registry,
         groups=groups,
         users=UserRepository(access_db, groups),
+        profiles=ProfileRepository(profiles_db, settings),
+        scripts=ScriptLibrary(basedir),
     )

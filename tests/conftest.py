@@ -37,7 +37,8 @@ def services(basedir):
 def app(services):
     app = create_app(services=services, port=PORT)
     app.testing = True
-    return app
+    yield app
+    app.extensions["octoserve.printer"].stop()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ ALLOWED = {
     "octoserve.storage": set(),
     "octoserve.access": {"octoserve.storage"},
     "octoserve.files": {"octoserve.storage", "octoserve.access"},
-    "octoserve.printer": {"octoserve.storage", "octoserve.printer.comm"},
+    "octoserve.printer": {"octoserve.storage", "octoserve.printer.comm", "octoserve.plugins"},
     "octoserve.plugins": set(),
     "octoserve.services": {"octoserve.storage", "octoserve.access", "octoserve.plugins", "octoserve.files",
                            "octoserve.printer"},

@@ -27,6 +27,10 @@ class SessionTokens:
             entry = self._tokens.get(token)
         return entry[0] if entry else None
 
+    def revoke(self, token: str) -> None:
+        with self._lock:
+            self._tokens.pop(token, None)
+
     def revoke_user(self, name: str) -> None:
         with self._lock:
             for token in [t for t, (n, _) in self._tokens.items() if n == name]:

@@ -2,7 +2,7 @@
 from flask_restx import Namespace, Resource, fields
 
 from octoserve.access.guards import require, services
-from octoserve.api.common import json_body, required
+from octoserve.api.common import json_body, required, truthy
 
 ns = Namespace("access_groups", description="Permissions and groups", path="/access")
 
@@ -60,7 +60,7 @@ class Groups(Resource):
         key, name, permissions, subgroups = required(data, "key", "name", "permissions", "subgroups")
         services().groups.add(
             key, name, description=data.get("description", ""), permissions=permissions,
-            subgroups=subgroups, default=data.get("default", False),
+            subgroups=subgroups, default=truthy(data.get("default", False)),
         )
         return group_list_response()
 
@@ -83,7 +83,7 @@ class Group(Resource):
         data = json_body()
         services().groups.update(
             key, description=data.get("description"), permissions=data.get("permissions"),
-            subgroups=data.get("subgroups"), default=data.get("default"),
+            subgroups=data.get("subgroups"), default=truthy(data["default"]) if "default" in data else None,
         )
         return group_list_response()
 

@@ -5,7 +5,7 @@ from flask_restx import Namespace, Resource, fields
 
 from octoserve.access.guards import require, require_fresh_credentials, require_self_or_admin, services
 from octoserve.access.login import credentials_fresh
-from octoserve.api.common import json_body, no_content, required
+from octoserve.api.common import json_body, no_content, required, truthy
 from octoserve.api.login import user_model
 from octoserve.errors import Invalid, PermissionDenied
 
@@ -55,7 +55,7 @@ class Users(Resource):
         data = json_body()
         name, password, active = required(data, "name", "password", "active")
         services().users.add(
-            name, password, active=active, groups=data.get("groups"),
+            name, password, active=truthy(active), groups=data.get("groups"),
             permissions=data.get("permissions", []),
         )
         return user_list_response()
@@ -76,10 +76,9 @@ class UserItem(Resource):
     @require("ADMIN")
     def put(self, name):
         data = json_body()
-        services().users.update(
-            name, groups=data.get("groups"), permissions=data.get("permissions"), active=data.get("active"),
-        )
-        if data.get("active") is False:
+        active = truthy(data["active"]) if "active" in data else None
+        services().users.update(name, groups=data.get("groups"), permissions=data.get("permissions"), active=active)
+        if active is False:
             services().tokens.revoke_user(name)
         return user_list_response()
 
@@ -104,8 +103,11 @@ class UserPassword(Resource):
         data = json_body()
         (password,) = required(data, "password")
         users = services().users
-        if current_user.name == name and users.verify(name, data.get("current", "")) is None:
-            raise PermissionDenied("You have to provide your current password")
+        if current_user.name == name:
+            if "current" not in data:
+                raise Invalid("current password is missing")
+            if users.verify(name, data["current"]) is None:
+                raise PermissionDenied("The current password is wrong")
         users.get(name)
         users.set_password(name, password)
         return {}

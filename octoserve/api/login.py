@@ -1,7 +1,7 @@
 """POST /api/login, POST /api/logout, GET /api/currentuser."""
 import ipaddress
 
-from flask import request, session
+from flask import g, request, session
 from flask_login import current_user, login_user, logout_user
 from flask_restx import Namespace, Resource, fields
 from werkzeug.exceptions import TooManyRequests
@@ -61,11 +61,20 @@ def _login_response(user) -> dict:
         if roles:
             needs["role"] = roles
         return {"needs": needs, **extras}
-    if "session_token" not in session:
-        session["session_token"] = services().tokens.issue(user.name)
+    tokens = services().tokens
+    if tokens.user_for(session.get("session_token", "")) != user.name:
+        session["session_token"] = tokens.issue(user.name)
     data = services().users.record(user)
     data.update(session=session["session_token"], _login_mechanism=auth.login_mechanism(), **extras)
     return data
+
+
+def _end_session() -> None:
+    """Forget the session, and the socket token it was handed, before a new login or a logout."""
+    token = session.get("session_token")
+    if token:
+        services().tokens.revoke(token)
+    session.clear()
 
 
 def _active_login(data):
@@ -76,11 +85,13 @@ def _active_login(data):
     if user is None or not user.active:
         services().login_limiter.record_failure(address)
         raise PermissionDenied()
-    if current_user.is_authenticated and current_user.name == user.name:
+    if (current_user.is_authenticated and current_user.name == user.name
+            and auth.login_mechanism() != auth.APIKEY):
         auth.mark_password_login()  # reauthentication: the session stays, the timestamp moves
         return _login_response(user)
-    session.clear()
+    _end_session()
     login_user(user, remember=truthy(data.get("remember", False)))
+    g.pop("login_mechanism", None)  # an API key on this request does not describe the new session
     auth.mark_password_login()
     services().events.fire(events.USER_LOGGED_IN, {"username": user.name})
     return _login_response(user)
@@ -108,7 +119,7 @@ class Logout(Resource):
     @ns.response(200, "Now anonymous")
     def post(self):
         name = None if current_user.is_anonymous else current_user.name
-        session.clear()
+        _end_session()
         logout_user()
         if name:
             services().events.fire(events.USER_LOGGED_OUT, {"username": name})

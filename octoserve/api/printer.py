@@ -1,0 +1,233 @@
+"""GET /api/printer and the tool, bed and chamber endpoints: temperatures, targets, offsets, extrusion."""
+import re
+
+from flask import current_app, request
+from flask_restx import Namespace, Resource, fields
+
+from octoserve.access.guards import check_permission, require, services
+from octoserve.api.common import json_body, no_content, truthy
+from octoserve.errors import Conflict, Invalid, NotOperational
+
+ns = Namespace("printer", description="Printer state and heaters", path="/printer")
+
+state_model = ns.model("PrinterState", {
+    "temperature": fields.Raw(example={"tool0": {"actual": 214.8, "target": 215.0, "offset": 0}}),
+    "sd": fields.Raw(example={"ready": True}),
+    "state": fields.Raw(example={"text": "Operational", "error": "", "flags": {"operational": True}}),
+})
+tool_command = ns.model("ToolCommand", {
+    "command": fields.String(required=True, enum=["target", "offset", "select", "extrude", "flowrate"]),
+    "targets": fields.Raw, "offsets": fields.Raw, "tool": fields.String, "amount": fields.Float,
+    "speed": fields.Float, "factor": fields.Float,
+})
+heater_command = ns.model("HeaterCommand", {
+    "command": fields.String(required=True, enum=["target", "offset"]),
+    "target": fields.Float, "offset": fields.Float,
+})
+_TOOL = re.compile(r"^tool(\d*)$")
+
+
+def printer():
+    return current_app.extensions["octoserve.printer"]
+
+
+def operational_snapshot() -> dict:
+    snapshot = printer().snapshot
+    if not snapshot["state"]["flags"]["operational"]:
+        raise NotOperational("Printer is not operational")
+    return snapshot
+
+
+def current_profile(snapshot) -> dict:
+    profiles = services().profiles
+    identifier = snapshot["connection"].get("profile") or profiles.default_id()
+    try:
+        return profiles.get(identifier)
+    except Exception:
+        return profiles.get(profiles.default_id())
+
+
+def number(value, message) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Invalid(message)
+    return value
+
+
+def temperatures(snapshot, keep) -> dict:
+    profile = current_profile(snapshot)
+    data = {}
+    for heater, values in snapshot["temperatures"].items():
+        if heater == "bed" and not profile["heatedBed"]:
+            continue
+        if heater == "chamber" and not profile["heatedChamber"]:
+            continue
+        if keep(heater):
+            data[heater] = values
+    return data
+
+
+def with_history(data: dict, keep) -> dict:
+    if truthy(request.args.get("history", False)):
+        limit = request.args.get("limit", 300)
+        try:
+            limit = max(1, int(limit))
+        except ValueError:
+            raise Invalid("limit is invalid") from None
+        points = printer().call("temperature_history", limit=limit)
+        data["history"] = [{k: v for k, v in p.items() if k == "time" or keep(k)} for p in points]
+    return data
+
+
+def send(commands) -> None:
+    printer().call("commands", commands=list(commands))
+
+
+def percent(value, message) -> int:
+    """OctoPrint's factor rule: an int is a percentage, a float a multiplier (1.0 = 100 %)."""
+    value = number(value, message)
+    result = int(value * 100) if isinstance(value, float) else value
+    if result < 1:
+        raise Invalid(message)
+    return result
+
+
+@ns.route("")
+class PrinterState(Resource):
+    @ns.response(200, "Temperatures, SD and state", state_model)
+    @ns.response(409, "Printer is not operational")
+    @require("STATUS")
+    def get(self):
+        snapshot = operational_snapshot()
+        excluded = {part.strip() for part in request.args.get("exclude", "").split(",") if part.strip()}
+        result = {}
+        if "temperature" not in excluded:
+            result["temperature"] = with_history(temperatures(snapshot, lambda h: True), lambda h: True)
+        if "sd" not in excluded and services().settings.get("feature.sdSupport"):
+            result["sd"] = {"ready": snapshot["sd"]["ready"]}
+        if "state" not in excluded:
+            state = snapshot["state"]
+            result["state"] = {"text": state["text"], "flags": state["flags"], "error": state["error"]}
+        return result
+
+
+@ns.route("/tool")
+class Tool(Resource):
+    @ns.response(200, "Tool temperatures")
+    @require("STATUS")
+    def get(self):
+        snapshot = operational_snapshot()
+        keep = _TOOL.match
+        return with_history(temperatures(snapshot, keep), keep)
+
+    @ns.expect(tool_command)
+    @ns.response(204, "Sent")
+    @ns.response(409, "Printer is not operational, or printing (extrude)")
+    def post(self):
+        check_permission("CONTROL")
+        snapshot = operational_snapshot()
+        data = json_body()
+        profile = current_profile(snapshot)
+        handler = {"target": _tool_target, "offset": _tool_offset, "select": _tool_select,
+                   "extrude": _tool_extrude, "flowrate": _tool_flowrate}.get(data.get("command"))
+        if handler is None:
+            raise Invalid("command is invalid")
+        handler(data, profile, snapshot)
+        return no_content()
+
+
+def _tool_target(data, profile, _snapshot):
+    targets = data.get("targets")
+    if not isinstance(targets, dict):
+        raise Invalid("Mandatory parameters missing")
+    commands = []
+    for key, value in targets.items():
+        match = _TOOL.match(key)
+        if not match or (match.group(1) and int(match.group(1)) >= profile["extruder"]["count"]):
+            raise Invalid("targets contains invalid tool")
+        value = number(value, "targets contains invalid value")
+        multi = profile["extruder"]["count"] > 1 and not profile["extruder"]["sharedNozzle"]
+        if match.group(1) and multi:
+            commands.append(f"M104 T{int(match.group(1))} S{value:g}")
+        else:
+            commands.append(f"M104 S{value:g}")
+    send(commands)
+
+
+def _tool_offset(data, _profile, _snapshot):
+    offsets = data.get("offsets")
+    if not isinstance(offsets, dict):
+        raise Invalid("Mandatory parameters missing")
+    for key, value in offsets.items():
+        if not re.match(r"^tool\d+$", key):
+            raise Invalid("offsets contains invalid tool")
+        if not -50 <= number(value, "offsets contains invalid value") <= 50:
+            raise Invalid("offsets contains invalid value")
+    printer().call("set_offsets", offsets=offsets)
+
+
+def _tool_select(data, profile, _snapshot):
+    match = re.match(r"^tool(\d+)$", str(data.get("tool", "")))
+    if not match or int(match.group(1)) >= profile["extruder"]["count"]:
+        raise Invalid("tool is invalid")
+    send([f"T{int(match.group(1))}"])
+
+
+def _tool_extrude(data, profile, snapshot):
+    if snapshot["state"]["flags"]["printing"]:
+        raise Conflict("Printer is currently printing")
+    if "amount" not in data:
+        raise Invalid("Mandatory parameters missing")
+    amount = number(data["amount"], "amount is invalid")
+    max_speed = profile["axes"]["e"]["speed"]
+    speed = min(number(data.get("speed", max_speed), "speed is invalid"), max_speed)
+    send(["G91", "M83", f"G1 E{amount:g} F{speed:g}", "M82", "G90"])
+
+
+def _tool_flowrate(data, _profile, _snapshot):
+    if "factor" not in data:
+        raise Invalid("Mandatory parameters missing")
+    send([f"M221 S{percent(data['factor'], 'factor is invalid')}"])
+
+
+def heater_resource(heater: str, code: str, flag: str, missing: str):
+    """The bed and chamber endpoints differ only in names and G-codes."""
+
+    class Heater(Resource):
+        @ns.response(200, f"{heater} temperature")
+        @require("STATUS")
+        def get(self):
+            snapshot = operational_snapshot()
+            if not current_profile(snapshot)[flag]:
+                raise Conflict(missing)
+            keep = heater.__eq__
+            return with_history(temperatures(snapshot, keep), keep)
+
+        @ns.expect(heater_command)
+        @ns.response(204, "Sent")
+        def post(self):
+            check_permission("CONTROL")
+            snapshot = operational_snapshot()
+            if not current_profile(snapshot)[flag]:
+                raise Conflict(missing)
+            data = json_body()
+            if data.get("command") == "target":
+                if "target" not in data:
+                    raise Invalid("Mandatory parameters missing")
+                send([f"{code} S{number(data['target'], 'target is invalid'):g}"])
+            elif data.get("command") == "offset":
+                if "offset" not in data:
+                    raise Invalid("Mandatory parameters missing")
+                offset = data["offset"]
+                if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not -50 <= offset <= 50:
+                    raise Invalid("offset is invalid")
+                printer().call("set_offsets", offsets={heater: offset})
+            else:
+                raise Invalid("command is invalid")
+            return no_content()
+
+    Heater.__name__ = heater.capitalize()
+    return Heater
+
+
+ns.route("/bed")(heater_resource("bed", "M140", "heatedBed", "Printer does not have a heated bed"))
+ns.route("/chamber")(heater_resource("chamber", "M141", "heatedChamber", "Printer does not have a heated chamber"))
