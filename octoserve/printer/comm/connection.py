@@ -1,0 +1,372 @@
+"""The connection: the reader and poller threads, timeouts and handshakes that glue transport, framing,
+responses, the send queue and the state machine together."""
+import logging
+import threading
+import time
+
+from octoserve.printer.comm.flavors import GENERIC
+from octoserve.printer.comm.framing import LineSplitter
+from octoserve.printer.comm.options import EMERGENCY, LONG_RUNNING, ConnectionOptions
+from octoserve.printer.comm.replies import ReplyHandler
+from octoserve.printer.comm.sendqueue import Lane, SendQueue
+from octoserve.printer.comm.state import (
+    ERROR_STATES, OPERATIONAL_STATES, PRINTING_STATES, InvalidTransition, State, StateMachine,
+)
+from octoserve.printer.comm.transport import Transport
+
+log = logging.getLogger(__name__)
+
+
+class Connection:
+    """One session with one printer, from opening the port to closing it.
+
+    Threads: the reader (blocks on the port, classifies every line, and writes the next
+    lines as soon as an ok frees the window, so streaming needs no hand-off between
+    threads) and the poller (temperature polls, timeouts, the wait after a resend).
+    Requests from other threads enqueue and pump under the same lock.
+    """
+
+    def __init__(self, port: str, baudrate: int, listener, options: ConnectionOptions | None = None,
+                 transport_factory=Transport):
+        self.port, self.baudrate = port, baudrate
+        self.listener = listener
+        self.options = options or ConnectionOptions()
+        self.flavor = GENERIC
+        self.machine = StateMachine()
+        self.queue = SendQueue()
+        self.lock = threading.RLock()
+        self.firmware = {}
+        self.capabilities = {}
+        self.stats = {"resends": 0, "transmitted": 0}
+        self._transport_factory = transport_factory
+        self.transport = None
+        self._closing = threading.Event()
+        self._replies = ReplyHandler(self)
+        self._last_rx = self._last_ok = time.monotonic()
+        self._timeouts = 0
+        self._busy_seen = False
+        self._long_running = None
+        self._next_poll = 0.0
+        self._autoreport = False
+        self.hold_since = None
+        self._hello_sent_at = 0.0
+        self._job_done = None
+        self._final_line = None
+        self._saved_source = None
+        self._threads = []
+        self._operational = threading.Event()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def open(self) -> None:
+        """Open the port and start the handshake; returns at once (the listener hears OPERATIONAL)."""
+        self._set_state(State.OPENING)
+        try:
+            self.transport = self._transport_factory(self.port, self.baudrate)
+        except Exception as exc:
+            self._set_state(State.CLOSED_WITH_ERROR, error=str(exc))
+            raise
+        self._set_state(State.CONNECTING)
+        for target, name in ((self._read_loop, "comm-reader"), (self._poll_loop, "comm-poller")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            self._threads.append(thread)
+            thread.start()
+        self.send_hello()
+
+    def close(self, error: str | None = None) -> None:
+        """Close the port; CLOSED, or CLOSED_WITH_ERROR when an error ended the session."""
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        with self.lock:
+            self.queue.clear()
+        if self.transport is not None:
+            self.transport.close()
+        final = State.CLOSED_WITH_ERROR if error or self.machine.state is State.ERROR else State.CLOSED
+        self._set_state(final, error=error or self.machine.error)
+        current = threading.current_thread()
+        for thread in self._threads:
+            if thread is not current:
+                thread.join(timeout=2)
+
+    def fail(self, error: str, *, emergency: bool = False) -> None:
+        """A fatal condition: ERROR with the message, heaters off if asked, then close the port."""
+        if self._closing.is_set():
+            return
+        log.error("printer error: %s", error)
+        self._set_state(State.ERROR, error=error)
+        self.listener.on_error(error)
+        if emergency and self.options.send_m112_on_error and self.transport is not None:
+            try:
+                for line in self._emergency_burst():
+                    self.transport.write(line)
+            except OSError:
+                pass  # the port is already gone; closing is what is left to do
+        self.close(error)
+
+    def _emergency_burst(self):
+        yield b"M112\n"
+        for tool in range(self.options.tool_count):
+            yield b"M104 T%d S0\n" % tool
+        yield b"M140 S0\n"
+
+    # -- sending --------------------------------------------------------------------------
+    def send(self, command: str) -> None:
+        """Queue one command from the API or a script; emergency commands jump every queue."""
+        command = command.strip()
+        if not command:
+            return
+        code = command.split(None, 1)[0].upper()
+        with self.lock:
+            if code == "M112":
+                self._write_now(command)
+                self.fail("Emergency stop (M112) sent", emergency=True)
+                return
+            if code in EMERGENCY and self.capabilities.get("EMERGENCY_PARSER"):
+                self.queue.put(command, Lane.EMERGENCY)
+            else:
+                self.queue.put(command, Lane.COMMAND, numbered=self._numbered(code))
+            self.pump()
+
+    def send_hello(self) -> None:
+        self._hello_sent_at = time.monotonic()
+        with self.lock:
+            self.queue.put(self.options.hello, Lane.COMMAND, numbered=True)
+            self.pump()
+
+    def _numbered(self, code: str) -> bool:
+        if self.flavor.ignores_line_numbers:
+            return False
+        return (self.flavor.always_checksum or not self.firmware or code == "M110"
+                or self.machine.state in (State.PRINTING, State.PAUSING, State.RESUMING, State.FINISHING))
+
+    def pump(self) -> None:
+        """Write every line the window allows now. Call with ``lock`` held."""
+        queue, write = self.queue, self.transport.write
+        while True:
+            item = queue.next()
+            if item is None:
+                return
+            if item.marker is not None:
+                item.marker()
+                continue
+            try:
+                write(item.data)
+            except OSError as exc:
+                threading.Thread(target=self.fail, args=(f"Could not write to serial port: {exc}",)).start()
+                return
+            self.stats["transmitted"] += 1
+            self.listener.on_sent(item.data)
+            if self._long_running is None and item.command[:4].split(" ")[0] in LONG_RUNNING:
+                self._long_running = item.number if item.number is not None else item.command
+
+    def _write_now(self, command: str) -> None:
+        try:
+            self.transport.write(command.encode("ascii", "replace") + b"\n")
+        except OSError:
+            pass
+
+    # -- jobs -----------------------------------------------------------------------------
+    def start_job(self, source, on_done) -> None:
+        """Stream job lines from ``source()`` (None at the end); ``on_done()`` once the printer has them all.
+
+        "All" is proven by a numbered M400 after the last line getting a real ok: a faked ok
+        (after a timeout) can retire a line the firmware never took, but the firmware answers
+        the M400 with a resend request for any line it is missing.
+        """
+        with self.lock:
+            self._set_state(State.PRINTING)
+            self._job_done = on_done
+            self._final_line = None
+            self.queue.put("M110 N0", Lane.COMMAND, numbered=True)
+            self._saved_source = self._job_source(source)
+            self.queue.set_job_source(self._saved_source)
+            self.pump()
+
+    def _job_source(self, source):
+        def next_line():
+            line = source()
+            while line is not None and not line.strip():
+                line = source()
+            if line is not None:
+                return line.strip()
+            self._queue_final_line()
+            return None
+        return next_line
+
+    def _queue_final_line(self) -> None:
+        if self.machine.state is State.PRINTING:
+            self._set_state(State.FINISHING)
+        self.queue.put("M400", Lane.JOB, numbered=True)
+        self._final_line = "pending"
+
+    def acknowledged(self, out, real: bool) -> None:
+        """Called for every retired line; finishes the job on the real ok of its final M400."""
+        if out is None or self._final_line is None or out.lane is not Lane.JOB or out.command != "M400":
+            return
+        if not real:
+            self._queue_final_line()  # a faked ok proves nothing: ask again
+            return
+        done, self._job_done, self._final_line = self._job_done, None, None
+        self._set_state(State.OPERATIONAL)
+        if done:
+            done()
+
+    def pause_job(self, on_paused=None) -> None:
+        with self.lock:
+            self._set_state(State.PAUSING)
+            self.queue.set_job_source(None)
+            self.queue.put_marker(lambda: self._after_drain(State.PAUSED, on_paused))
+            self.pump()
+
+    def resume_job(self) -> None:
+        with self.lock:
+            self._set_state(State.RESUMING)
+            self.queue.set_job_source(self._saved_source)
+            self._set_state(State.PRINTING)
+            self.pump()
+
+    def cancel_job(self, on_cancelled=None) -> None:
+        with self.lock:
+            self._set_state(State.CANCELLING)
+            self.queue.clear(Lane.JOB)
+            self._job_done = self._final_line = self._saved_source = None
+            self.queue.put_marker(lambda: self._after_drain(State.OPERATIONAL, on_cancelled))
+            self.pump()
+
+    def abandon_job(self) -> None:
+        """The printer lost the job (it reset): back to OPERATIONAL without sending anything."""
+        self._job_done = self._final_line = self._saved_source = None
+        if self.machine.state is not State.CANCELLING:
+            self._set_state(State.CANCELLING)
+        self._set_state(State.OPERATIONAL)
+        self.listener.on_job_abandoned()
+
+    def _after_drain(self, state, callback) -> None:
+        self._set_state(state)
+        if callback:
+            callback()
+
+    # -- threads --------------------------------------------------------------------------
+    def _read_loop(self) -> None:
+        splitter, handle, transport = LineSplitter(), self._replies.handle, self.transport
+        while not self._closing.is_set():
+            try:
+                data = transport.read()
+            except Exception as exc:  # OSError, SerialException: the device went away
+                if not self._closing.is_set():
+                    self.fail(f"Connection lost: {exc}")
+                return
+            if data:
+                self._last_rx = time.monotonic()
+                for line in splitter.feed(data):
+                    handle(line)
+
+    def _poll_loop(self) -> None:
+        while not self._closing.wait(0.1):
+            now = time.monotonic()
+            with self.lock:
+                self._check_resend_hold(now)
+                self._check_timeouts(now)
+                self._poll_temperature(now)
+
+    def _check_resend_hold(self, now) -> None:
+        if self.hold_since is not None and now - self.hold_since >= self.options.resend_ok_wait:
+            self.release_hold()
+
+    def release_hold(self) -> None:
+        self.hold_since = None
+        self.queue.release_resend_hold()
+        self.pump()
+
+    def _check_timeouts(self, now) -> None:
+        state = self.machine.state
+        if state is State.CONNECTING:
+            if now - self._hello_sent_at > self.options.connect_timeout:
+                self._timeouts += 1
+                if self._timeouts > 2:
+                    self.fail("No answer from the printer: wrong port or baud rate, or the printer is off")
+                else:
+                    self.queue.clear()
+                    self.send_hello()
+            return
+        if not self.operational:
+            return
+        limit = self.options.busy_timeout if self._busy_seen else self.options.comm_timeout
+        silent = now - self._last_rx > limit
+        stalled = (self.queue.in_flight > 0 and now - self._last_ok > limit and self._long_running is None)
+        if not (silent or stalled):
+            return
+        self._timeouts += 1
+        self._last_rx = self._last_ok = now
+        maximum = self.options.max_timeouts_printing if self.printing else self.options.max_timeouts_idle
+        if self._timeouts > maximum and self.queue.in_flight > 0:
+            threading.Thread(target=self.fail, args=(
+                "Too many consecutive timeouts, printer still connected and alive?",)).start()
+            return
+        log.warning("communication timeout (%d), %d line(s) in flight", self._timeouts, self.queue.in_flight)
+        self.listener.on_log_note(f"Communication timeout, {self.queue.in_flight} line(s) unacknowledged")
+        # The ok was probably lost: take it as given, and ask for a reply to resynchronise.
+        if self.queue.holding:
+            self.release_hold()
+        else:
+            self.acknowledged(self.queue.acknowledge(), real=False)
+        self._long_running = None
+        if self.printing:
+            self.queue.put("M105", Lane.COMMAND, numbered=self._numbered("M105"))
+        self.pump()
+
+    def _poll_temperature(self, now) -> None:
+        if self._autoreport or not self.operational or now < self._next_poll:
+            return
+        has_target = any((target or 0) > 25 for _, target in self.listener.current_targets())
+        interval = (self.options.temperature_interval_target
+                    if has_target and not self.printing else self.options.temperature_interval)
+        self._next_poll = now + interval
+        if self.queue.in_flight == 0 or self.printing:
+            self.queue.put("M105", Lane.COMMAND, numbered=self._numbered("M105"))
+            self.pump()
+
+    def wait_operational(self, timeout: float) -> bool:
+        """Block until the handshake succeeded (True) or the time is up or the session ended (False)."""
+        deadline = time.monotonic() + timeout
+        while not self._closing.is_set():
+            if self._operational.wait(min(0.05, max(0.0, deadline - time.monotonic()))):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+        return False
+
+    # -- state ----------------------------------------------------------------------------
+    def _set_state(self, state: State, error: str | None = None) -> None:
+        machine = self.machine
+        if machine.state is state and (error is None or error == machine.error):
+            return
+        try:
+            machine.transition(state, error=error if state in ERROR_STATES else None)
+        except InvalidTransition as exc:
+            # A bug of ours, never the printer's: log it loudly and follow the printer anyway.
+            log.error("state machine: %s", exc)
+            machine.state = state
+        if state is State.OPERATIONAL:
+            self._operational.set()
+        self.listener.on_state(state, machine.error)
+
+    @property
+    def operational(self) -> bool:
+        return self.machine.state in OPERATIONAL_STATES
+
+    @property
+    def printing(self) -> bool:
+        return self.machine.state in PRINTING_STATES
+
+    def on_ok_received(self) -> None:
+        self._last_ok = time.monotonic()
+        self._timeouts = 0
+        self._long_running = None
+
+    def enable_autoreport(self) -> None:
+        self._autoreport = True
+
+    def note_busy(self) -> None:
+        self._busy_seen = True
+        self._last_ok = time.monotonic()

@@ -1,0 +1,182 @@
+"""The printer daemon: its own process owning the port; a Unix socket for requests and subscriptions."""
+import argparse
+import logging
+import os
+import signal
+import socket
+import socketserver
+import threading
+
+from octoserve.printer import protocol
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_INTERVAL = 0.1  # at most ten snapshots a second: the API reads the newest, the push API throttles further
+
+
+class Publisher:
+    """Fans snapshots and events out to subscribed connections; a dead subscriber is dropped."""
+
+    def __init__(self, service):
+        self.service = service
+        self._lock = threading.Lock()
+        self._subscribers = []
+        self._dirty = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stopping.set()
+        self._dirty.set()
+
+    def add(self, wfile) -> None:
+        self._send(wfile, {"snapshot": self.service.snapshot()})
+        with self._lock:
+            self._subscribers.append(wfile)
+
+    def changed(self) -> None:
+        self._dirty.set()
+
+    def event(self, name: str, payload=None) -> None:
+        self._broadcast({"event": {"type": name, "payload": payload}})
+        self._dirty.set()
+
+    def _run(self):
+        while not self._stopping.is_set():
+            self._dirty.wait()
+            if self._stopping.is_set():
+                return
+            self._dirty.clear()
+            self._broadcast({"snapshot": self.service.snapshot()})
+            self._stopping.wait(SNAPSHOT_INTERVAL)
+
+    def _broadcast(self, message) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        data = protocol.encode(message)
+        for wfile in subscribers:
+            if not self._write(wfile, data):
+                with self._lock:
+                    if wfile in self._subscribers:
+                        self._subscribers.remove(wfile)
+
+    def _send(self, wfile, message) -> bool:
+        return self._write(wfile, protocol.encode(message))
+
+    @staticmethod
+    def _write(wfile, data) -> bool:
+        try:
+            wfile.write(data)
+            wfile.flush()
+            return True
+        except (OSError, ValueError):
+            return False
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    """One client connection: requests answered in order, or a subscription held open."""
+
+    def handle(self):
+        server = self.server
+        for line in iter(lambda: self.rfile.readline(protocol.MAX_LINE), b""):
+            try:
+                message = protocol.decode(line)
+            except ValueError:
+                self._reply({"id": None, "error": {"type": "Invalid", "message": "malformed request"}})
+                continue
+            if message.get("method") == "subscribe":
+                server.publisher.add(self.wfile)
+                self.rfile.read()  # hold the connection until the client leaves
+                return
+            self._reply(server.dispatch(message))
+
+    def _reply(self, reply):
+        try:
+            self.wfile.write(protocol.encode(reply))
+            self.wfile.flush()
+        except OSError:
+            pass
+
+
+class DaemonServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """The socket side of the daemon; the PrinterService does the work."""
+
+    daemon_threads = True
+
+    def __init__(self, path, service):
+        self.service = service
+        self.publisher = Publisher(service)
+        service.attach(self.publisher)
+        _claim_socket_path(path)
+        old_umask = os.umask(0o177)  # created 0600: whoever can write to it can move the printer
+        try:
+            super().__init__(str(path), _Handler)
+        finally:
+            os.umask(old_umask)
+        os.chmod(path, 0o600)
+        self.path = path
+
+    def dispatch(self, message) -> dict:
+        request_id = message.get("id")
+        try:
+            result = self.service.handle(message.get("method"), message.get("params") or {})
+            return {"id": request_id, "result": result}
+        except Exception as exc:  # reported to the caller; the daemon keeps running
+            if not hasattr(exc, "message"):
+                log.exception("request %s failed", message.get("method"))
+            return protocol.error_reply(request_id, exc)
+
+    def start(self) -> "DaemonServer":
+        self.publisher.start()
+        threading.Thread(target=self.serve_forever, name="daemon-socket", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.publisher.stop()
+        self.server_close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def _claim_socket_path(path) -> None:
+    """Remove a socket left by a dead daemon; refuse to start beside a live one."""
+    if not os.path.exists(path):
+        return
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        os.unlink(path)
+        return
+    finally:
+        probe.close()
+    raise SystemExit(f"another printer daemon is already serving {path}")
+
+
+def main(argv=None) -> None:
+    """``python -m octoserve.printer.daemon --basedir DIR``: run until SIGTERM or SIGINT."""
+    from octoserve.printer.service import PrinterService
+
+    parser = argparse.ArgumentParser(prog="octoserve-printer-daemon")
+    parser.add_argument("--basedir", required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s printer: %(message)s")
+    service = PrinterService.open(args.basedir)
+    server = DaemonServer(protocol.socket_path(args.basedir), service).start()
+    stopped = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopped.set())
+    service.autoconnect()
+    stopped.wait()
+    service.shutdown()
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""What the daemon does with what the connection reports: state, temperatures, terminal, SD, events."""
+import logging
+import re
+
+from octoserve.printer.comm.state import State
+
+log = logging.getLogger(__name__)
+
+_TARGET = re.compile(r"^(M104|M109|M140|M190|M141|M191)\b(?:.*?\bT(\d+))?.*?\b[SR](-?\d+(?:\.\d+)?)", re.I)
+_HEATER_OF = {"M140": "bed", "M190": "bed", "M141": "chamber", "M191": "chamber"}
+_SD_READY = ("sd card ok", "card successfully initialized")
+_SD_GONE = ("sd init fail", "volume.init failed", "no media", "openroot failed", "sd card unmounted",
+            "sd card released", "no sd card")
+
+
+class ServiceListener:
+    """The Connection's listener: every call comes from a comm thread, so each one is short."""
+
+    def __init__(self, service):
+        self.s = service
+        self._current_tool = 0
+
+    # -- state ----------------------------------------------------------------------------
+    def on_state(self, state: State, error) -> None:
+        service = self.s
+        service.event("PrinterStateChanged", {"state_id": state.state_id, "state_string": state.text})
+        if state is State.CLOSED:
+            service.sd_ready = False
+            service.temperatures.clear()
+            service.event("Disconnected", None)
+        service.changed()
+
+    def on_connected(self) -> None:
+        connection = self.s.connection
+        if connection is None:
+            return
+        self.s.event("Connected", {"port": getattr(connection, "display_port", connection.port),
+                                   "baudrate": connection.baudrate})
+        if self.s.settings.get("feature.sdSupport"):
+            connection.send("M21")
+
+    def on_error(self, error: str) -> None:
+        self.s.terminal.note(f"Error: {error}")
+        self.s.event("Error", {"error": error, "reason": "firmware"})
+        self.s.changed()
+
+    def on_job_abandoned(self) -> None:
+        self.s.event("PrintFailed", {"reason": "error", "error": "The printer reset during the job"})
+
+    def on_reset(self, was_printing: bool) -> None:
+        self.s.terminal.note("Printer reset detected" + (", job aborted" if was_printing else ""))
+        self.s.event("PrinterReset", {"idle": not was_printing})
+
+    # -- traffic ----------------------------------------------------------------------------
+    def on_sent(self, data: bytes) -> None:
+        self.s.terminal.sent(data)
+
+    def on_received(self, line: str) -> None:
+        self.s.terminal.received(line)
+
+    def on_log_note(self, text: str) -> None:
+        self.s.terminal.note(text)
+
+    # -- reports ------------------------------------------------------------------------------
+    def on_temperatures(self, readings: dict) -> None:
+        self.s.temperatures.record(readings)
+        self.s.changed()
+
+    def current_targets(self):
+        return self.s.temperatures.targets()
+
+    def track_targets(self, commands) -> None:
+        """Show targets the host sets at once, as OctoPrint does, before the firmware reports them."""
+        for command in commands:
+            match = _TARGET.match(command.strip())
+            if not match:
+                continue
+            code, tool, value = match.group(1).upper(), match.group(2), float(match.group(3))
+            heater = _HEATER_OF.get(code) or f"tool{int(tool) if tool is not None else self._current_tool}"
+            self.s.temperatures.set_target(heater, value)
+        self.s.changed()
+
+    def on_firmware(self, info: dict, capabilities: dict) -> None:
+        self.s.changed()
+
+    def on_capability(self, name: str) -> None:
+        if name == "AUTOREPORT_SD_STATUS" and self.s.connection is not None:
+            self.s.connection.send("M27 S1")
+
+    def on_action(self, name: str, argument: str) -> None:
+        self.s.terminal.note(f"Action: {name} {argument}".rstrip())
+        self.s.event("ActionCommand", {"action": name, "argument": argument})
+
+    def on_position(self, position) -> None:
+        self.s.event("PositionUpdate", {"x": position.x, "y": position.y, "z": position.z, "e": position.e})
+
+    def on_sd(self, message) -> None:
+        text = getattr(message, "text", "") or ""
+        lowered = text.lower()
+        if any(marker in lowered for marker in _SD_READY):
+            self.s.sd_ready = True
+        elif any(marker in lowered for marker in _SD_GONE):
+            self.s.sd_ready = False
+        self.s.changed()

@@ -1,0 +1,246 @@
+"""PrinterService: what the daemon does for its clients (connect, commands, temperatures, terminal, SD)."""
+import logging
+import threading
+from pathlib import Path
+
+from octoserve.config import Settings
+from octoserve.errors import Invalid, NotOperational
+from octoserve.plugins import build_plugin_manager
+from octoserve.printer.comm.connection import Connection
+from octoserve.printer.comm.options import ConnectionOptions
+from octoserve.printer.comm.state import State
+from octoserve.printer.comm.transport import BAUDRATES, discover_ports
+from octoserve.printer.listener import ServiceListener
+from octoserve.printer.profiles import ProfileRepository
+from octoserve.printer.temperatures import Temperatures
+from octoserve.printer.terminal import TerminalLog
+from octoserve.storage import Database
+
+log = logging.getLogger(__name__)
+
+DETECT_BAUDRATES = (115200, 250000, 230400, 57600, 38400, 19200, 9600)
+
+
+class PrinterService:
+    """Owns the one Connection (or none) and everything the daemon keeps about the printer."""
+
+    def __init__(self, basedir, settings, profiles, port_providers=None):
+        self.basedir = Path(basedir)
+        self.settings = settings
+        self.profiles = profiles
+        self.port_providers = dict(port_providers or {})
+        self.temperatures = Temperatures()
+        self.terminal = TerminalLog()
+        self.connection = None
+        self.profile_id = None
+        self.publisher = None
+        self.sd_ready = False
+        self._lock = threading.RLock()
+        self._closers = []
+        self.listener = ServiceListener(self)
+
+    @classmethod
+    def open(cls, basedir) -> "PrinterService":
+        basedir = Path(basedir)
+        settings = Settings(Database(basedir / "settings.json"))
+        profiles = ProfileRepository(Database(basedir / "printerprofiles.json"), settings)
+        plugins = build_plugin_manager(basedir)
+        providers = {}
+        for answer in plugins.hook.octoserve_serial_ports():
+            providers.update(answer or {})
+        return cls(basedir, settings, profiles, providers)
+
+    def attach(self, publisher) -> None:
+        self.publisher = publisher
+
+    # -- the request table ---------------------------------------------------------------
+    def handle(self, method: str, params: dict):
+        handler = getattr(self, f"rpc_{method}", None)
+        if handler is None:
+            raise Invalid(f"unknown printer request {method!r}")
+        return handler(**params)
+
+    def rpc_snapshot(self):
+        return self.snapshot()
+
+    def rpc_connection_options(self):
+        ports = discover_ports(self.settings.get("serial.additionalPorts"))
+        return {
+            "ports": ports + sorted(self.port_providers),
+            "baudrates": list(BAUDRATES),
+            "printerProfiles": [{"id": p["id"], "name": p["name"]} for p in self.profiles.all().values()],
+            "portPreference": self.settings.get("serial.port"),
+            "baudratePreference": self.settings.get("serial.baudrate"),
+            "printerProfilePreference": self.profiles.default_id(),
+        }
+
+    def rpc_connect(self, port=None, baudrate=None, profile=None, save=False, autoconnect=None):
+        options = self.rpc_connection_options()
+        port = port or options["portPreference"] or "AUTO"
+        baudrate = options["baudratePreference"] if baudrate is None else baudrate
+        if port != "AUTO" and port not in options["ports"]:
+            raise Invalid("port is invalid")
+        if baudrate not in (None, 0) and baudrate not in options["baudrates"]:
+            raise Invalid("baudrate is invalid")
+        profile = profile or self.profiles.default_id()
+        self.profiles.get(profile)
+        if save:
+            self.settings.set("serial.port", port)
+            self.settings.set("serial.baudrate", baudrate or None)
+            self.settings.set("printerProfiles.default", profile)
+        if autoconnect is not None:
+            self.settings.set("serial.autoconnect", bool(autoconnect))
+        self.rpc_disconnect()
+        threading.Thread(target=self._connect, args=(port, baudrate or 0, profile), daemon=True,
+                         name="connect").start()
+        return None
+
+    def rpc_disconnect(self):
+        with self._lock:
+            connection, self.connection = self.connection, None
+            closers, self._closers = self._closers, []
+        if connection is not None:
+            connection.close()
+        for close in closers:
+            close()
+        self.sd_ready = False
+        self.changed()
+
+    def rpc_fake_ack(self):
+        connection = self._operational()
+        with connection.lock:
+            connection.queue.acknowledge()
+            connection.pump()
+
+    def rpc_commands(self, commands):
+        if not isinstance(commands, list) or not all(isinstance(c, str) for c in commands):
+            raise Invalid("commands must be a list of strings")
+        connection = self._operational()
+        for command in commands:
+            connection.send(command)
+        self.listener.track_targets(commands)
+
+    def rpc_temperature_history(self, limit=None):
+        return self.temperatures.history(limit)
+
+    def rpc_set_offsets(self, offsets):
+        self.temperatures.set_offsets(offsets)
+        self.changed()
+
+    def rpc_terminal(self, limit=None):
+        return self.terminal.lines(limit)
+
+    # -- connecting -----------------------------------------------------------------------
+    def _connect(self, port, baudrate, profile_id):
+        profile = self.profiles.get(profile_id)
+        with self._lock:
+            self.profile_id = profile_id
+        candidates = self._candidates(port, baudrate)
+        for candidate_port, candidate_baud in candidates:
+            connection = self._open(candidate_port, candidate_baud, profile, detecting=len(candidates) > 1)
+            if connection is not None:
+                return
+        self.listener.on_error("No printer answered on any port and baud rate tried")
+
+    def _candidates(self, port, baudrate):
+        ports = [port] if port != "AUTO" else discover_ports(self.settings.get("serial.additionalPorts"))
+        bauds = [baudrate] if baudrate else list(DETECT_BAUDRATES if len(ports) == 1 else (115200, 250000))
+        return [(p, b) for p in ports for b in bauds]
+
+    def _open(self, port, baudrate, profile, detecting):
+        options = self._options(profile, detecting)
+        target, closer = port, None
+        if port in self.port_providers:
+            target, closer = self.port_providers[port]()
+        connection = Connection(target, baudrate, self.listener, options)
+        connection.display_port = port
+        with self._lock:
+            self.connection = connection
+            if closer:
+                self._closers.append(closer)
+        try:
+            connection.open()
+        except NotOperational:
+            return None
+        if not detecting:
+            return connection
+        if connection.wait_operational(options.connect_timeout * 3):
+            return connection
+        self.rpc_disconnect()
+        return None
+
+    def _options(self, profile, detecting) -> ConnectionOptions:
+        get = self.settings.get
+        return ConnectionOptions(
+            connect_timeout=2.0 if detecting else get("serial.timeoutConnection"),
+            comm_timeout=get("serial.timeoutCommunication"),
+            send_ahead=get("serial.sendAhead"),
+            rx_buffer=get("serial.rxBufferSize"),
+            disconnect_on_errors=get("serial.disconnectOnErrors"),
+            tool_count=profile["extruder"]["count"],
+            heated_bed=profile["heatedBed"],
+            heated_chamber=profile["heatedChamber"],
+        )
+
+    def autoconnect(self) -> None:
+        if self.settings.get("serial.autoconnect"):
+            try:
+                self.rpc_connect()
+            except Exception as exc:  # a bad saved port must not stop the daemon
+                log.error("autoconnect failed: %s", exc)
+
+    def shutdown(self) -> None:
+        self.rpc_disconnect()
+
+    # -- state ------------------------------------------------------------------------------
+    def _operational(self) -> Connection:
+        connection = self.connection
+        if connection is None or not connection.operational:
+            raise NotOperational("Printer is not operational")
+        return connection
+
+    def changed(self) -> None:
+        if self.publisher is not None:
+            self.publisher.changed()
+
+    def event(self, name, payload=None) -> None:
+        if self.publisher is not None:
+            self.publisher.event(name, payload)
+
+    def snapshot(self) -> dict:
+        connection = self.connection
+        machine = connection.machine if connection else None
+        state = machine.state if machine else State.OFFLINE
+        sd_ready = self.sd_ready and self.settings.get("feature.sdSupport")
+        return {
+            "available": True,
+            "state": {
+                "id": state.state_id, "text": machine.text if machine else state.text,
+                "error": (machine.error if machine else None) or "",
+                "flags": machine.flags(sd_ready=sd_ready) if machine else _offline_flags(),
+            },
+            "connection": {
+                "port": getattr(connection, "display_port", None), "baudrate": connection.baudrate if connection else None,
+                "profile": self.profile_id or self.profiles.default_id(),
+            },
+            "temperatures": self.temperatures.current(),
+            "sd": {"ready": sd_ready},
+            "firmware": {"info": connection.firmware if connection else {},
+                         "capabilities": connection.capabilities if connection else {}},
+            "resends": _resend_stats(connection),
+            "log_count": self.terminal.count,
+        }
+
+
+def _offline_flags() -> dict:
+    flags = dict.fromkeys(("operational", "printing", "cancelling", "pausing", "resuming", "finishing",
+                           "error", "paused", "ready", "sdReady"), False)
+    flags["closedOrError"] = True
+    return flags
+
+
+def _resend_stats(connection) -> dict:
+    if connection is None:
+        return {"count": 0, "transmitted": 0, "ratio": 0}
+    count, sent = connection.stats["resends"], connection.stats["transmitted"]
+    return {"count": count, "transmitted": sent, "ratio": int(100 * count / sent) if sent else 0}
