@@ -55,6 +55,8 @@ class Connection:
         self._saved_source = None
         self._threads = []
         self._operational = threading.Event()
+        self._fail_lock = threading.Lock()
+        self._failed = False
 
     # -- lifecycle ------------------------------------------------------------------------
     def open(self) -> None:
@@ -90,8 +92,10 @@ class Connection:
 
     def fail(self, error: str, *, emergency: bool = False) -> None:
         """A fatal condition: ERROR with the message, heaters off if asked, then close the port."""
-        if self._closing.is_set():
-            return
+        with self._fail_lock:
+            if self._failed or self._closing.is_set():
+                return  # Marlin reports a halt in two lines; the first one decides
+            self._failed = True
         log.error("printer error: %s", error)
         self._set_state(State.ERROR, error=error)
         self.listener.on_error(error)
@@ -160,10 +164,12 @@ class Connection:
                 self._long_running = item.number if item.number is not None else item.command
 
     def _write_now(self, command: str) -> None:
+        data = command.encode("ascii", "replace") + b"\n"
         try:
-            self.transport.write(command.encode("ascii", "replace") + b"\n")
+            self.transport.write(data)
         except OSError:
-            pass
+            return
+        self.listener.on_sent(data)
 
     # -- jobs -----------------------------------------------------------------------------
     def start_job(self, source, on_done) -> None:
@@ -299,8 +305,8 @@ class Connection:
         self._timeouts += 1
         self._last_rx = self._last_ok = now
         maximum = self.options.max_timeouts_printing if self.printing else self.options.max_timeouts_idle
-        if self._timeouts > maximum and self.queue.in_flight > 0:
-            threading.Thread(target=self.fail, args=(
+        if self._timeouts > maximum:
+            threading.Thread(target=self.fail, name="comm-fail", args=(
                 "Too many consecutive timeouts, printer still connected and alive?",)).start()
             return
         log.warning("communication timeout (%d), %d line(s) in flight", self._timeouts, self.queue.in_flight)
@@ -308,11 +314,10 @@ class Connection:
         # The ok was probably lost: take it as given, and ask for a reply to resynchronise.
         if self.queue.holding:
             self.release_hold()
-        else:
+        elif self.queue.in_flight:
             self.acknowledged(self.queue.acknowledge(), real=False)
         self._long_running = None
-        if self.printing:
-            self.queue.put("M105", Lane.COMMAND, numbered=self._numbered("M105"))
+        self.queue.put("M105", Lane.COMMAND, numbered=self._numbered("M105"))
         self.pump()
 
     def _poll_temperature(self, now) -> None:

@@ -66,8 +66,14 @@ class Transport:
         return data
 
     def write(self, data: bytes) -> None:
+        """Write all of it; OSError when the port is closed or gone."""
         with self._write_lock:
-            self._serial.write(data)
+            if not self._serial.is_open:
+                raise OSError("the serial port is closed")
+            try:
+                self._serial.write(data)
+            except (serial.SerialException, TypeError) as exc:  # TypeError: closed under our feet
+                raise OSError(str(exc)) from None
 
     def set_read_timeout(self, seconds: float) -> None:
         self._serial.timeout = seconds

@@ -1,0 +1,130 @@
+"""The virtual printer on a real pseudo-terminal, and a Connection to it through pyserial."""
+import threading
+import time
+
+import pytest
+
+from octoserve.printer.comm.connection import Connection
+from octoserve.printer.comm.options import ConnectionOptions
+from plugins.virtual_printer import VirtualPrinter
+
+
+class RecordingListener:
+    """Remembers what the connection reported, for assertions; every method is thread-safe."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.states, self.errors, self.notes, self.actions, self.resets = [], [], [], [], []
+        self.temperatures, self.sent, self.received = [], [], []
+        self.abandoned = 0
+
+    def on_state(self, state, error):
+        with self.lock:
+            self.states.append((state.name, error))
+
+    def on_error(self, error):
+        self.errors.append(error)
+
+    def on_sent(self, data):
+        self.sent.append(data)
+
+    def on_received(self, line):
+        self.received.append(line)
+
+    def on_log_note(self, text):
+        self.notes.append(text)
+
+    def on_temperatures(self, readings):
+        self.temperatures.append(readings)
+
+    def current_targets(self):
+        return []
+
+    def on_firmware(self, info, capabilities):
+        pass
+
+    def on_capability(self, name):
+        pass
+
+    def on_action(self, name, argument):
+        self.actions.append((name, argument))
+
+    def on_position(self, position):
+        pass
+
+    def on_sd(self, message):
+        pass
+
+    def on_reset(self, was_printing):
+        self.resets.append(was_printing)
+
+    def on_connected(self):
+        pass
+
+    def on_job_abandoned(self):
+        self.abandoned += 1
+
+    @property
+    def state(self):
+        with self.lock:
+            return self.states[-1][0] if self.states else None
+
+
+def wait_until(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def make_printer():
+    printers = []
+
+    def make(**options):
+        options.setdefault("heat_speed", 50)
+        printer = VirtualPrinter(**options).start()
+        printers.append(printer)
+        return printer
+
+    yield make
+    for printer in printers:
+        printer.stop()
+
+
+@pytest.fixture
+def connect(make_printer):
+    """connect(printer_options..., options=ConnectionOptions(...)) -> (printer, connection, listener)."""
+    connections = []
+
+    def open_connection(options=None, **printer_options):
+        printer = make_printer(**printer_options)
+        listener = RecordingListener()
+        connection = Connection(printer.slave_path, 250000, listener, options or ConnectionOptions())
+        connections.append(connection)
+        connection.open()
+        assert connection.wait_operational(10), listener.states
+        wait_until(lambda: "AUTOREPORT_TEMP" in connection.capabilities, what="the capability report")
+        return printer, connection, listener
+
+    yield open_connection
+    for connection in connections:
+        connection.close()
+
+
+def job_lines(count, prefix="G1"):
+    return [f"{prefix} X{i % 200} Y{(i * 7) % 200} E{i * 0.01:.3f}" for i in range(count)]
+
+
+def run_job(connection, lines, timeout=60.0):
+    """Stream the lines as a job and wait until the printer acknowledged the last of them."""
+    done = threading.Event()
+    feed = iter(lines)
+    connection.start_job(lambda: next(feed, None), done.set)
+    assert done.wait(timeout), "the job did not finish"
+
+
+def executed(printer, prefix="G1"):
+    """The job lines the firmware accepted, in the order it accepted them."""
+    return [command for _number, command in list(printer.received) if command.startswith(prefix)]
