@@ -88,6 +88,15 @@ def serve(ctx, host, port, serve_basedir):
     run_server(serve_basedir or ctx.obj["basedir"], host, port)
 
 
+@cli.command("virtual-printer", context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def virtual_printer(args):
+    """Run the virtual printer on a pseudo-terminal for another host (--link PATH; --help for more)."""
+    from plugins.virtual_printer import main as run_virtual_printer
+
+    sys.exit(run_virtual_printer(list(args)))
+
+
 @cli.group(cls=OneLineErrors)
 def user():
     """Manage users."""

@@ -20,7 +20,7 @@ class Publisher:
     def __init__(self, service):
         self.service = service
         self._lock = threading.Lock()
-        self._subscribers = []
+        self._subscribers = []  # (wfile, socket) of each subscribed connection
         self._dirty = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
@@ -29,13 +29,21 @@ class Publisher:
         self._thread.start()
 
     def stop(self):
+        """Stop publishing and hang up on every subscriber, so clients notice at once."""
         self._stopping.set()
         self._dirty.set()
+        with self._lock:
+            subscribers, self._subscribers = self._subscribers, []
+        for _wfile, sock in subscribers:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
-    def add(self, wfile) -> None:
+    def add(self, wfile, sock) -> None:
         self._send(wfile, {"snapshot": self.service.snapshot()})
         with self._lock:
-            self._subscribers.append(wfile)
+            self._subscribers.append((wfile, sock))
 
     def changed(self) -> None:
         self._dirty.set()
@@ -57,11 +65,11 @@ class Publisher:
         with self._lock:
             subscribers = list(self._subscribers)
         data = protocol.encode(message)
-        for wfile in subscribers:
-            if not self._write(wfile, data):
+        for subscriber in subscribers:
+            if not self._write(subscriber[0], data):
                 with self._lock:
-                    if wfile in self._subscribers:
-                        self._subscribers.remove(wfile)
+                    if subscriber in self._subscribers:
+                        self._subscribers.remove(subscriber)
 
     def _send(self, wfile, message) -> bool:
         return self._write(wfile, protocol.encode(message))
@@ -88,7 +96,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 self._reply({"id": None, "error": {"type": "Invalid", "message": "malformed request"}})
                 continue
             if message.get("method") == "subscribe":
-                server.publisher.add(self.wfile)
+                server.publisher.add(self.wfile, self.request)
                 self.rfile.read()  # hold the connection until the client leaves
                 return
             self._reply(server.dispatch(message))

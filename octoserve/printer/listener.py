@@ -2,15 +2,15 @@
 import logging
 import re
 
+from octoserve.printer.comm.responses import Error, SdKind
 from octoserve.printer.comm.state import State
 
 log = logging.getLogger(__name__)
 
 _TARGET = re.compile(r"^(M104|M109|M140|M190|M141|M191)\b(?:.*?\bT(\d+))?.*?\b[SR](-?\d+(?:\.\d+)?)", re.I)
 _HEATER_OF = {"M140": "bed", "M190": "bed", "M141": "chamber", "M191": "chamber"}
-_SD_READY = ("sd card ok", "card successfully initialized")
-_SD_GONE = ("sd init fail", "volume.init failed", "no media", "openroot failed", "sd card unmounted",
-            "sd card released", "no sd card")
+_SD_GONE = (SdKind.CARD_RELEASED, SdKind.CARD_INIT_FAILED, SdKind.NO_CARD)
+_CARD_FAILURE = re.compile(r"volume\.init|openroot|init fail", re.I)
 
 
 class ServiceListener:
@@ -95,10 +95,12 @@ class ServiceListener:
         self.s.event("PositionUpdate", {"x": position.x, "y": position.y, "z": position.z, "e": position.e})
 
     def on_sd(self, message) -> None:
-        text = getattr(message, "text", "") or ""
-        lowered = text.lower()
-        if any(marker in lowered for marker in _SD_READY):
+        """Card state from SD replies (SdMessage) and SD errors (Error of kind SD)."""
+        kind = getattr(message, "kind", None)
+        if kind is SdKind.CARD_OK:
             self.s.sd_ready = True
-        elif any(marker in lowered for marker in _SD_GONE):
+        elif kind in _SD_GONE or (isinstance(message, Error) and _CARD_FAILURE.search(message.text)):
             self.s.sd_ready = False
+        else:
+            return
         self.s.changed()

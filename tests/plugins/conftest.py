@@ -1,0 +1,48 @@
+"""Fixtures: virtual printers on real ptys, and pyserial hosts connected to them."""
+import pytest
+
+from plugins.virtual_printer import VirtualPrinter
+from tests.plugins.serial_host import Host
+
+
+@pytest.fixture
+def make_printer(tmp_path):
+    """VirtualPrinter factory; every printer made is stopped after the test."""
+    printers = []
+
+    def make(**options):
+        options.setdefault("sd_folder", str(tmp_path))
+        options.setdefault("heat_speed", 100.0)
+        printer = VirtualPrinter(**options).start()
+        printers.append(printer)
+        return printer
+
+    yield make
+    for printer in printers:
+        printer.stop()
+        assert not printer.alive
+
+
+@pytest.fixture
+def connect():
+    """Host factory: opens the printer's pty with pyserial and waits for the boot banner."""
+    hosts = []
+
+    def open_host(printer, **kwargs):
+        host = Host.connect(printer, **kwargs)
+        hosts.append(host)
+        return host
+
+    yield open_host
+    for host in hosts:
+        host.close()
+
+
+@pytest.fixture
+def printer(make_printer):
+    return make_printer()
+
+
+@pytest.fixture
+def host(printer, connect):
+    return connect(printer)
