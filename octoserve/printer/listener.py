@@ -23,6 +23,8 @@ class ServiceListener:
     # -- state ----------------------------------------------------------------------------
     def on_state(self, state: State, error) -> None:
         service = self.s
+        if state in (State.ERROR, State.CLOSED, State.CLOSED_WITH_ERROR):
+            service.job.abandoned()
         service.event("PrinterStateChanged", {"state_id": state.state_id, "state_string": state.text})
         if state is State.CLOSED:
             service.sd_ready = False
@@ -45,7 +47,7 @@ class ServiceListener:
         self.s.changed()
 
     def on_job_abandoned(self) -> None:
-        self.s.event("PrintFailed", {"reason": "error", "error": "The printer reset during the job"})
+        self.s.job.abandoned()
 
     def on_reset(self, was_printing: bool) -> None:
         self.s.terminal.note("Printer reset detected" + (", job aborted" if was_printing else ""))
@@ -92,6 +94,10 @@ class ServiceListener:
         self.s.event("ActionCommand", {"action": name, "argument": argument})
 
     def on_position(self, position) -> None:
+        job = self.s.job
+        if job.awaiting_position:
+            job.awaiting_position = False
+            job.pause_position = {"x": position.x, "y": position.y, "z": position.z, "e": position.e}
         self.s.event("PositionUpdate", {"x": position.x, "y": position.y, "z": position.z, "e": position.e})
 
     def on_sd(self, message) -> None:

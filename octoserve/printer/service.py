@@ -10,8 +10,10 @@ from octoserve.printer.comm.connection import Connection
 from octoserve.printer.comm.options import ConnectionOptions
 from octoserve.printer.comm.state import State
 from octoserve.printer.comm.transport import BAUDRATES, discover_ports
+from octoserve.printer.job import Job
 from octoserve.printer.listener import ServiceListener
 from octoserve.printer.profiles import ProfileRepository
+from octoserve.printer.scripts import ScriptLibrary
 from octoserve.printer.temperatures import Temperatures
 from octoserve.printer.terminal import TerminalLog
 from octoserve.storage import Database
@@ -24,7 +26,7 @@ DETECT_BAUDRATES = (115200, 250000, 230400, 57600, 38400, 19200, 9600)
 class PrinterService:
     """Owns the one Connection (or none) and everything the daemon keeps about the printer."""
 
-    def __init__(self, basedir, settings, profiles, port_providers=None):
+    def __init__(self, basedir, settings, profiles, port_providers=None, history=None):
         self.basedir = Path(basedir)
         self.settings = settings
         self.profiles = profiles
@@ -37,6 +39,8 @@ class PrinterService:
         self.sd_ready = False
         self._lock = threading.RLock()
         self._closers = []
+        self.scripts = ScriptLibrary(self.basedir)
+        self.job = Job(self, history)
         self.listener = ServiceListener(self)
 
     @classmethod
@@ -48,7 +52,7 @@ class PrinterService:
         providers = {}
         for answer in plugins.hook.octoserve_serial_ports():
             providers.update(answer or {})
-        return cls(basedir, settings, profiles, providers)
+        return cls(basedir, settings, profiles, providers, _open_history(basedir))
 
     def attach(self, publisher) -> None:
         self.publisher = publisher
@@ -129,6 +133,25 @@ class PrinterService:
 
     def rpc_terminal(self, limit=None):
         return self.terminal.lines(limit)
+
+    # -- the job ------------------------------------------------------------------------------
+    def rpc_job_select(self, **params):
+        self.job.select(**params)
+
+    def rpc_job_unselect(self):
+        self.job.unselect()
+
+    def rpc_job_start(self, user=None):
+        self.job.start(user=user)
+
+    def rpc_job_restart(self):
+        self.job.restart()
+
+    def rpc_job_pause(self, action="toggle"):
+        self.job.pause(action)
+
+    def rpc_job_cancel(self):
+        self.job.cancel()
 
     # -- connecting -----------------------------------------------------------------------
     def _connect(self, port, baudrate, profile_id):
@@ -229,7 +252,17 @@ class PrinterService:
                          "capabilities": connection.capabilities if connection else {}},
             "resends": _resend_stats(connection),
             "log_count": self.terminal.count,
+            "busy_files": self.job.busy_files(),
+            **self.job.snapshot(),
         }
+
+
+def _open_history(basedir):
+    try:
+        from octoserve.storage.history import PrintHistory
+    except ImportError:  # TODO(lead): remove once storage/history.py lands
+        return None
+    return PrintHistory(Database(Path(basedir) / "history.json"))
 
 
 def _offline_flags() -> dict:

@@ -1,0 +1,275 @@
+"""The print job in the daemon: the selected file, streaming it, progress, time left, scripts, history."""
+import logging
+import threading
+import time
+
+from octoserve.errors import Conflict, Invalid
+from octoserve.printer.comm.framing import strip_comment
+from octoserve.printer.comm.state import State
+from octoserve.printer.progress import Progress
+
+log = logging.getLogger(__name__)
+
+NOT_OPERATIONAL = "Printer is not operational"
+ALREADY_PRINTING = "Printer already has an active print job, did you mean 'restart'?"
+NO_ACTIVE_JOB = "Printer is neither printing nor paused"
+
+
+class JobReader:
+    """Reads the G-code file line by line as the send queue pulls; `position` is the byte offset consumed."""
+
+    def __init__(self, path, start: int = 0):
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close(), when the job ends
+        self._file.seek(start)
+        self.position = start
+        self._readline = self._file.readline
+
+    def next_line(self) -> str | None:
+        readline = self._readline
+        while True:
+            raw = readline()
+            if not raw:
+                return None
+            self.position += len(raw)
+            line = raw.decode("utf-8", "replace")
+            if ";" in line:
+                line = strip_comment(line)
+            else:
+                line = line.strip()
+            if line:
+                return line
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class Job:
+    """One selected file at a time; the connection streams it, this keeps the books."""
+
+    def __init__(self, service, history=None):
+        self.service = service
+        self.history = history
+        self.file = None
+        self.reader = None
+        self.progress = Progress()
+        self.user = None
+        self.pause_position = None
+        self.awaiting_position = False  # the M114 answer after a pause is the pause position
+        self._lock = threading.RLock()
+
+    # -- selection ------------------------------------------------------------------------------
+    def select(self, origin, path, abs_path, display=None, name=None, size=None, date=None,
+               estimated_print_time=None, filament=None, print=False, user=None):
+        with self._lock:
+            if not self._ready():
+                raise Conflict("Printer is already printing, cannot select a new file")
+            if origin != "local":
+                raise Invalid("only local files can be selected here")
+            self.file = {
+                "origin": origin, "path": path, "abs_path": abs_path, "name": name or path.rsplit("/", 1)[-1],
+                "display": display or name or path.rsplit("/", 1)[-1], "size": size, "date": date,
+                "estimatedPrintTime": estimated_print_time, "filament": filament,
+            }
+            self.user = user
+            self.progress = Progress()
+        self.service.event("FileSelected", {"name": self.file["name"], "path": path, "origin": origin, "size": size})
+        self.service.changed()
+        if print:
+            self.start(user=user)
+
+    def unselect(self):
+        with self._lock:
+            if not self._ready() or self.file is None:
+                raise Conflict("Printer is not ready or no file is selected")
+            self.file = None
+            self.progress = Progress()
+        self.service.event("FileDeselected", None)
+        self.service.changed()
+
+    # -- commands -------------------------------------------------------------------------------
+    def start(self, user=None):
+        connection = self._connection()
+        with self._lock:
+            if connection.machine.state in (State.PRINTING, State.PAUSED, State.PAUSING, State.RESUMING,
+                                            State.STARTING, State.CANCELLING, State.FINISHING):
+                raise Conflict(ALREADY_PRINTING)
+            if self.file is None:
+                return  # OctoPrint answers 204 and does nothing
+            self._begin(connection, user or self.user)
+
+    def _begin(self, connection, user):
+        try:
+            self.reader = JobReader(self.file["abs_path"])
+        except OSError as exc:
+            raise Conflict(f"Cannot open {self.file['path']}: {exc.strerror}") from None
+        self.user, self.pause_position = user, None
+        self.progress = Progress(size=self.file["size"], estimate=self.file["estimatedPrintTime"])
+        self.progress.start(time.time())
+        reader = self.reader
+        connection.start_job(self._pull(reader), lambda: self._finished(reader))
+        for command in self._script("beforePrintStarted"):
+            connection.send(command)
+        self.service.event("PrintStarted", self._payload())
+        self.service.changed()
+
+    def _pull(self, reader):
+        progress = self.progress
+
+        def next_line():
+            line = reader.next_line()
+            progress.filepos = reader.position
+            return line
+        return next_line
+
+    def pause(self, action="toggle"):
+        connection = self._connection()
+        state = connection.machine.state
+        if action not in ("pause", "resume", "toggle"):
+            raise Invalid("Unknown action")
+        if state not in (State.PRINTING, State.PAUSED, State.PAUSING, State.RESUMING):
+            raise Conflict(NO_ACTIVE_JOB)
+        paused = state in (State.PAUSED, State.PAUSING)
+        if action == "toggle":
+            action = "resume" if paused else "pause"
+        if action == "pause" and not paused:
+            self.progress.pause(time.time())
+            self.pause_position, self.awaiting_position = None, True
+            connection.pause_job(self._paused)
+            connection.send("M400")
+            connection.send("M114")
+        elif action == "resume" and paused and state is State.PAUSED:
+            for command in self._script("beforePrintResumed"):
+                connection.send(command)
+            self.progress.resume(time.time())
+            connection.resume_job()
+            self.service.event("PrintResumed", self._payload())
+        self.service.changed()
+
+    def _paused(self):
+        for command in self._script("afterPrintPaused"):
+            self.service.connection.send(command)
+        self.service.event("PrintPaused", {**self._payload(), "position": self.pause_position,
+                                           "fileposition": self.progress.filepos})
+        self.service.changed()
+
+    def cancel(self):
+        connection = self._connection()
+        if connection.machine.state not in (State.PRINTING, State.PAUSED, State.PAUSING, State.RESUMING):
+            raise Conflict(NO_ACTIVE_JOB)
+        connection.send("M108")  # break a heat-up wait the job started
+        connection.cancel_job(self._cancelled)
+        self.service.changed()
+
+    def _cancelled(self):
+        elapsed = self.progress.print_time(time.time())
+        self._close_reader()
+        self._record(False, elapsed)
+        for command in self._script("afterPrintCancelled"):
+            self.service.connection.send(command)
+        payload = {**self._payload(), "time": elapsed, "fileposition": self.progress.filepos}
+        self.service.event("PrintCancelled", payload)
+        self.service.event("PrintFailed", {**payload, "reason": "cancelled"})
+        self.service.changed()
+
+    def restart(self):
+        connection = self._connection()
+        if connection.machine.state is not State.PAUSED:
+            raise Conflict("Printer does not have an active print job or is not paused")
+        connection.cancel_job(lambda: self._begin(connection, self.user))
+
+    def _finished(self, reader):
+        elapsed = self.progress.print_time(time.time())
+        self.progress.finish()
+        self._close_reader()
+        self._record(True, elapsed)
+        for command in self._script("afterPrintDone"):
+            self.service.connection.send(command)
+        self.service.event("PrintDone", {**self._payload(), "time": elapsed})
+        self.service.changed()
+
+    def abandoned(self):
+        """The printer reset or the connection failed mid-job."""
+        if self.reader is None:
+            return
+        elapsed = self.progress.print_time(time.time())
+        self._close_reader()
+        self._record(False, elapsed)
+        self.service.event("PrintFailed", {**self._payload(), "time": elapsed, "reason": "error"})
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _connection(self):
+        connection = self.service.connection
+        if connection is None or not connection.operational:
+            raise Conflict(NOT_OPERATIONAL)
+        return connection
+
+    def _ready(self) -> bool:
+        connection = self.service.connection
+        return connection is not None and connection.machine.flags()["ready"]
+
+    def _close_reader(self):
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+
+    def _record(self, success, elapsed):
+        if self.history is None or self.file is None:
+            return
+        try:
+            self.history.record(self.file["origin"], self.file["path"], success, elapsed, time.time(),
+                                profile=self.service.profile_id or "_default")
+        except Exception:  # the print happened; a history write must not turn that into an error
+            log.exception("could not record the print in the history")
+
+    def _script(self, name):
+        try:
+            return self.service.scripts.render(name, self._script_context())
+        except Exception as exc:
+            log.error("G-code script %s failed: %s", name, exc)
+            return []
+
+    def _script_context(self):
+        profile = self.service.profiles.get(self.service.profile_id or self.service.profiles.default_id())
+        return {"printer_profile": profile, "pause_position": self.pause_position or {},
+                "event": self._payload()}
+
+    def _payload(self):
+        file = self.file or {}
+        payload = {"name": file.get("name"), "path": file.get("path"), "origin": file.get("origin"),
+                   "size": file.get("size")}
+        if self.user:
+            payload["user"] = self.user
+        return payload
+
+    def busy_files(self):
+        if self.file is None or self.reader is None:
+            return []
+        return [{"origin": self.file["origin"], "path": self.file["path"]}]
+
+    def snapshot(self) -> dict:
+        """`job` and `progress` as GET /api/job shows them."""
+        file = self.file
+        if file is None:
+            job_file = {"name": None, "path": None, "size": None, "origin": None, "date": None}
+            filament = {"length": None, "volume": None}
+        else:
+            job_file = {key: file[key] for key in ("name", "path", "display", "origin", "size", "date")}
+            filament = file["filament"]
+        stats = self._stats()
+        return {
+            "job": {"file": job_file, "estimatedPrintTime": file["estimatedPrintTime"] if file else None,
+                    "lastPrintTime": stats.get("last"), "averagePrintTime": stats.get("average"),
+                    "filament": filament, "user": self.user},
+            "progress": self.progress.snapshot(time.time()),
+        }
+
+    def _stats(self) -> dict:
+        if self.history is None or self.file is None:
+            return {}
+        try:
+            statistics = self.history.stats(self.file["origin"], self.file["path"]).get("statistics", {})
+        except Exception:
+            return {}
+        profile = self.service.profile_id or "_default"
+        return {"last": statistics.get("lastPrintTime", {}).get(profile),
+                "average": statistics.get("averagePrintTime", {}).get(profile)}
