@@ -77,6 +77,16 @@ class Job:
         if print:
             self.start(user=user)
 
+    def select_sd(self, entry: dict):
+        """A file on the printer's SD card (M23 was sent): the printer reads it, not us."""
+        with self._lock:
+            self.file = {"origin": "sdcard", "path": entry["name"], "abs_path": None, "name": entry["name"],
+                         "display": entry["display"], "size": entry["size"], "date": entry["date"],
+                         "estimatedPrintTime": None, "filament": None}
+            self.progress = Progress()
+        self.service.event("FileSelected", {"name": entry["name"], "path": entry["name"], "origin": "sdcard"})
+        self.service.changed()
+
     def unselect(self):
         with self._lock:
             if not self._ready() or self.file is None:
@@ -95,6 +105,10 @@ class Job:
                 raise Conflict(ALREADY_PRINTING)
             if self.file is None:
                 return  # OctoPrint answers 204 and does nothing
+            if self.file["origin"] == "sdcard":
+                self.user = user or self.user
+                self.service.sdcard.start()
+                return
             self._begin(connection, user or self.user)
 
     def _begin(self, connection, user):
@@ -131,7 +145,9 @@ class Job:
         paused = state in (State.PAUSED, State.PAUSING)
         if action == "toggle":
             action = "resume" if paused else "pause"
-        if action == "pause" and not paused:
+        if self._sd_job():
+            self._pause_sd(connection, action, paused)
+        elif action == "pause" and not paused:
             self.progress.pause(time.time())
             self.pause_position, self.awaiting_position = None, True
             connection.pause_job(self._paused)
@@ -145,6 +161,20 @@ class Job:
             self.service.event("PrintResumed", self._payload())
         self.service.changed()
 
+    def _sd_job(self) -> bool:
+        return self.file is not None and self.file["origin"] == "sdcard"
+
+    def _pause_sd(self, connection, action, paused):
+        if action == "pause" and not paused:
+            connection.send("M25")
+            connection.set_state(State.PAUSED, sd=True)
+            self.service.event("PrintPaused", self._payload())
+        elif action == "resume" and paused:
+            connection.send("M24")
+            connection.set_state(State.RESUMING, sd=True)
+            connection.set_state(State.PRINTING, sd=True)
+            self.service.event("PrintResumed", self._payload())
+
     def _paused(self):
         for command in self._script("afterPrintPaused"):
             self.service.connection.send(command)
@@ -157,6 +187,10 @@ class Job:
         if connection.machine.state not in (State.PRINTING, State.PAUSED, State.PAUSING, State.RESUMING):
             raise Conflict(NO_ACTIVE_JOB)
         connection.send("M108")  # break a heat-up wait the job started
+        if self._sd_job():
+            for command in ("M25", "M26 S0"):
+                connection.send(command)
+            self.service.sdcard.printing = None
         connection.cancel_job(self._cancelled)
         self.service.changed()
 
@@ -242,12 +276,12 @@ class Job:
         return payload
 
     def busy_files(self):
-        if self.file is None or self.reader is None:
+        if self.file is None or (self.reader is None and not self.service.sdcard.printing):
             return []
         return [{"origin": self.file["origin"], "path": self.file["path"]}]
 
     def snapshot(self) -> dict:
-        """`job` and `progress` as GET /api/job shows them."""
+        """`job` and `progress` as GET /api/job shows them (SD prints: by the firmware's byte count)."""
         file = self.file
         if file is None:
             job_file = {"name": None, "path": None, "size": None, "origin": None, "date": None}
@@ -260,7 +294,8 @@ class Job:
             "job": {"file": job_file, "estimatedPrintTime": file["estimatedPrintTime"] if file else None,
                     "lastPrintTime": stats.get("last"), "averagePrintTime": stats.get("average"),
                     "filament": filament, "user": self.user},
-            "progress": self.progress.snapshot(time.time()),
+            "progress": (self.service.sdcard.progress() if self._sd_job() else None)
+            or self.progress.snapshot(time.time()),
         }
 
     def _stats(self) -> dict:

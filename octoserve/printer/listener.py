@@ -59,6 +59,7 @@ class ServiceListener:
 
     def on_received(self, line: str) -> None:
         self.s.terminal.received(line)
+        self.s.sdcard.on_received(line)
 
     def on_log_note(self, text: str) -> None:
         self.s.terminal.note(text)
@@ -103,6 +104,8 @@ class ServiceListener:
     def on_sd(self, message) -> None:
         """Card state from SD replies (SdMessage) and SD errors (Error of kind SD)."""
         kind = getattr(message, "kind", None)
+        if isinstance(kind, SdKind):
+            self.s.sdcard.on_message(message)
         if kind is SdKind.CARD_OK:
             self.s.sd_ready = True
         elif kind in _SD_GONE or (isinstance(message, Error) and _CARD_FAILURE.search(message.text)):

@@ -57,6 +57,9 @@ def validate(profile: dict) -> dict:
     for key in ("model", "color"):
         if not isinstance(profile.get(key), str):
             raise Invalid(f"Profile field {key} must be a string")
+    for key in ("volume", "extruder", "axes"):
+        if not isinstance(profile.get(key), dict):
+            raise Invalid(f"Profile field {key} must be an object")
     volume = profile["volume"]
     for key in ("width", "depth", "height"):
         _number(volume.get(key), f"volume.{key}", positive=True)

@@ -14,6 +14,7 @@ from octoserve.printer.job import Job
 from octoserve.printer.listener import ServiceListener
 from octoserve.printer.profiles import ProfileRepository
 from octoserve.printer.scripts import ScriptLibrary
+from octoserve.printer.sdcard import SdCard
 from octoserve.printer.temperatures import Temperatures
 from octoserve.printer.terminal import TerminalLog
 from octoserve.storage import Database
@@ -41,6 +42,7 @@ class PrinterService:
         self._closers = []
         self.scripts = ScriptLibrary(self.basedir)
         self.job = Job(self, history)
+        self.sdcard = SdCard(self)
         self.listener = ServiceListener(self)
 
     @classmethod
@@ -153,6 +155,22 @@ class PrinterService:
     def rpc_job_cancel(self):
         self.job.cancel()
 
+    # -- the SD card ------------------------------------------------------------------------
+    def rpc_sd_files(self):
+        return self.sdcard.listing() if self.sd_ready else []
+
+    def rpc_sd_refresh(self):
+        self.sdcard.refresh()
+
+    def rpc_sd_select(self, name, print=False):
+        self.sdcard.select(name, print)
+
+    def rpc_sd_delete(self, name):
+        self.sdcard.delete(name)
+
+    def rpc_sd_upload(self, abs_path, remote_name):
+        self.sdcard.upload(abs_path, remote_name)
+
     # -- connecting -----------------------------------------------------------------------
     def _connect(self, port, baudrate, profile_id):
         profile = self.profiles.get(profile_id)
@@ -253,6 +271,7 @@ class PrinterService:
             "resends": _resend_stats(connection),
             "log_count": self.terminal.count,
             "busy_files": self.job.busy_files(),
+            "sd_files": self.rpc_sd_files(),
             **self.job.snapshot(),
         }
 

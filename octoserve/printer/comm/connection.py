@@ -342,12 +342,17 @@ class Connection:
         return False
 
     # -- state ----------------------------------------------------------------------------
-    def _set_state(self, state: State, error: str | None = None) -> None:
+    def set_state(self, state: State, *, sd: bool | None = None, streaming: bool | None = None) -> None:
+        """For the job layer: SD prints and uploads move through the states the firmware reports."""
+        with self.lock:
+            self._set_state(state, sd=sd, streaming=streaming)
+
+    def _set_state(self, state: State, error: str | None = None, *, sd=None, streaming=None) -> None:
         machine = self.machine
-        if machine.state is state and (error is None or error == machine.error):
+        if machine.state is state and (error is None or error == machine.error) and sd is None and streaming is None:
             return
         try:
-            machine.transition(state, error=error if state in ERROR_STATES else None)
+            machine.transition(state, error=error if state in ERROR_STATES else None, sd=sd, streaming=streaming)
         except InvalidTransition as exc:
             # A bug of ours, never the printer's: log it loudly and follow the printer anyway.
             log.error("state machine: %s", exc)
