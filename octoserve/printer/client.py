@@ -67,6 +67,7 @@ class PrinterClient:
         self.max_retry_interval = max_retry_interval
         self._local = threading.local()
         self._snapshot = unavailable_snapshot()
+        self._snapshot_lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = None
         self._connected = threading.Event()
@@ -85,9 +86,17 @@ class PrinterClient:
                 self._local.channel = None
                 if attempt == 2 or isinstance(exc, TimeoutError):
                     raise NotOperational(f"{DAEMON_DOWN} ({exc})") from None
+        if "snapshot" in reply:
+            self._take(reply["snapshot"])
         if "error" in reply:
             protocol.raise_error(reply["error"])
         return reply.get("result")
+
+    def _take(self, snapshot: dict) -> None:
+        """Keep the newest picture, whichever way it came (a reply or the subscription)."""
+        with self._snapshot_lock:
+            if snapshot.get("seq", 0) >= self._snapshot.get("seq", 0) or not self._snapshot.get("available"):
+                self._snapshot = snapshot
 
     def _channel(self) -> _Channel:
         channel = getattr(self._local, "channel", None)
@@ -143,7 +152,7 @@ class PrinterClient:
                     return
                 message = protocol.decode(line)
                 if "snapshot" in message:
-                    self._snapshot = message["snapshot"]
+                    self._take(message["snapshot"])
                     self._connected.set()
                 elif "event" in message:
                     event = message["event"]

@@ -11,6 +11,7 @@ from octoserve.printer import protocol
 
 log = logging.getLogger(__name__)
 
+QUERIES = frozenset({"snapshot", "connection_options", "temperature_history", "terminal", "sd_files"})
 SNAPSHOT_INTERVAL = 0.1  # at most ten snapshots a second: the API reads the newest, the push API throttles further
 
 
@@ -129,9 +130,15 @@ class DaemonServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     def dispatch(self, message) -> dict:
         request_id = message.get("id")
+        method = message.get("method")
         try:
-            result = self.service.handle(message.get("method"), message.get("params") or {})
-            return {"id": request_id, "result": result}
+            result = self.service.handle(method, message.get("params") or {})
+            reply = {"id": request_id, "result": result}
+            if method not in QUERIES:
+                # The caller reads the state it just changed next: give it the new picture now,
+                # rather than after the publisher's next tick.
+                reply["snapshot"] = self.service.snapshot()
+            return reply
         except Exception as exc:  # reported to the caller; the daemon keeps running
             if not hasattr(exc, "message"):
                 log.exception("request %s failed", message.get("method"))

@@ -1,4 +1,5 @@
 """PrinterService: what the daemon does for its clients (connect, commands, temperatures, terminal, SD)."""
+import itertools
 import logging
 import threading
 from pathlib import Path
@@ -40,6 +41,7 @@ class PrinterService:
         self.sd_ready = False
         self._lock = threading.RLock()
         self._closers = []
+        self._sequence = itertools.count(1)
         self.scripts = ScriptLibrary(self.basedir)
         self.job = Job(self, history)
         self.sdcard = SdCard(self)
@@ -254,6 +256,7 @@ class PrinterService:
         state = machine.state if machine else State.OFFLINE
         sd_ready = self.sd_ready and self.settings.get("feature.sdSupport")
         return {
+            "seq": next(self._sequence),
             "available": True,
             "state": {
                 "id": state.state_id, "text": machine.text if machine else state.text,
