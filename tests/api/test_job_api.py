@@ -1,10 +1,11 @@
 """GET and POST /api/job end to end: API -> daemon -> comm layer -> virtual printer."""
 import pytest
 
-from tests.api.printer_fixtures import ADMIN, USER, app, connect, printer_client, printer_daemon, snapshot  # noqa: F401
+from tests.api.printer_fixtures import app, connect, printer_client, printer_daemon, snapshot  # noqa: F401
 from tests.api.seeded import assert_error, key
 from tests.daemon_helpers import wait_for
 
+ADMIN, USER = key("admin"), key("user")
 MOVES = [f"G1 X{i % 100} Y{(i * 3) % 100} E{i * 0.02:.3f} F3000" for i in range(300)]
 
 
