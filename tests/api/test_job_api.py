@@ -1,7 +1,9 @@
 """GET and POST /api/job end to end: API -> daemon -> comm layer -> virtual printer."""
 import pytest
 
-from tests.api.printer_fixtures import app, connect, printer_client, printer_daemon, snapshot  # noqa: F401
+from tests.api.printer_fixtures import (  # noqa: F401
+    app, connect, printer_client, printer_daemon, printer_options, snapshot,
+)
 from tests.api.seeded import assert_error, key
 from tests.daemon_helpers import wait_for
 
