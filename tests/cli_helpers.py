@@ -113,8 +113,9 @@ def _exited(proc) -> bool:
 class Server:
     """``python -m octoserve serve`` on a base directory and a free port, in its own process group."""
 
-    def __init__(self, basedir: Path, logdir: Path):
+    def __init__(self, basedir: Path, logdir: Path, extra_env: dict | None = None):
         self.basedir = Path(basedir)
+        self.extra_env = dict(extra_env or {})
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(logdir) / f"server-{self.port}.log"
@@ -124,7 +125,7 @@ class Server:
     def start(self) -> "Server":
         command = CLI + ["serve", "--port", str(self.port), "--basedir", str(self.basedir)]
         # XDG_RUNTIME_DIR: gunicorn puts its control socket there, not in the tester's home.
-        env = clean_env(XDG_RUNTIME_DIR=self.log_path.parent)
+        env = clean_env(XDG_RUNTIME_DIR=self.log_path.parent, **self.extra_env)
         self._log = open(self.log_path, "wb")
         started = time.monotonic()
         self.proc = subprocess.Popen(

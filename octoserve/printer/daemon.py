@@ -117,6 +117,7 @@ class DaemonServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     def __init__(self, path, service):
         self.service = service
+        self.shutdown_requested = threading.Event()
         self.publisher = Publisher(service)
         service.attach(self.publisher)
         _claim_socket_path(path)
@@ -131,6 +132,9 @@ class DaemonServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     def dispatch(self, message) -> dict:
         request_id = message.get("id")
         method = message.get("method")
+        if method == "shutdown":  # from a supervisor that adopted this daemon
+            self.shutdown_requested.set()
+            return {"id": request_id, "result": None}
         try:
             result = self.service.handle(method, message.get("params") or {})
             reply = {"id": request_id, "result": result}
@@ -184,7 +188,7 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s printer: %(message)s")
     service = PrinterService.open(args.basedir)
     server = DaemonServer(protocol.socket_path(args.basedir), service).start()
-    stopped = threading.Event()
+    stopped = server.shutdown_requested
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())
     service.autoconnect()
