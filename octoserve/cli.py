@@ -6,10 +6,8 @@ import sys
 
 import click
 
-from octoserve.access.groups import ADMINS, USERS
 from octoserve.config import BASEDIR_VARIABLE, SETTINGS, parse_cli_value
 from octoserve.errors import OctoserveError
-from octoserve.services import open_services
 
 
 def main(argv=None):
@@ -72,6 +70,9 @@ def _ask_password(prompt: str) -> str:
 
 
 def _services(ctx):
+    # Imported here: `octoserve analyse` and `virtual-printer` start faster without TinyDB, Flask and co.
+    from octoserve.services import open_services
+
     return open_services(ctx.obj["basedir"])
 
 
@@ -97,6 +98,17 @@ def virtual_printer(args):
     sys.exit(run_virtual_printer(list(args)))
 
 
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print OctoPrint's gcodeAnalysis as JSON instead.")
+def analyse(file, as_json):
+    """Analyse a G-code file: print time (a simulation of the firmware's planner), filament, size."""
+    from octoserve.files.analysis import analyse as analyse_file, report  # only this command needs it
+
+    result = analyse_file(file)
+    click.echo(json.dumps(result, indent=2) if as_json else report.summary(os.path.basename(file), result))
+
+
 @cli.group(cls=OneLineErrors)
 def user():
     """Manage users."""
@@ -115,6 +127,8 @@ def user_add(ctx, name, password, admin, apikey):
         raise click.ClickException(f"User {name} already exists")
     if password is None:
         password = _ask_password("Password")
+    from octoserve.access.groups import ADMINS, USERS
+
     groups = [USERS, ADMINS] if admin else None
     services.users.add(name, password, groups=groups, apikey=apikey)
     click.echo(f"added user {name}" + (" (admin)" if admin else ""))

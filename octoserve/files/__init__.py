@@ -1,0 +1,1 @@
+"""Upload storage, metadata and G-code analysis."""
