@@ -8,8 +8,11 @@ from octoserve.access.csrf import init_csrf
 from octoserve.access.login import init_login, load_secret_key
 from octoserve.api import create_api_blueprint
 from octoserve.api.access_users import init_legacy_redirects
+from octoserve.api.downloads import downloads
 from octoserve.api.errors import error_response
+from octoserve.api.files_upload import UploadRequest
 from octoserve.api.wizard import corewizard
+from octoserve.files.analysis_queue import AnalysisQueue
 from octoserve.printer.client import PrinterClient
 from octoserve.services import open_services
 
@@ -30,18 +33,22 @@ def create_app(basedir=None, *, port=None, services=None, printer=None) -> Flask
     printer = printer or PrinterClient(services.basedir, services.events).start()
     port = port or services.settings.get("server.port")
     app = Flask(__name__)
+    app.request_class = UploadRequest  # file uploads stream to disk as they arrive
     app.config.update(
         SECRET_KEY=load_secret_key(services.basedir),
         RESTX_ERROR_404_HELP=False,
         RESTX_MASK_SWAGGER=False,
-        JSON_SORT_KEYS=False,
     )
+    app.json.sort_keys = False  # keep OctoPrint's field order, as clients see it in its docs
     app.extensions["octoserve"] = services
     app.extensions["octoserve.printer"] = printer
+    analysis = app.extensions["octoserve.analysis"] = AnalysisQueue(services.files)
+    analysis.catch_up()  # files dropped into the folder, or queued when the last run ended
     init_login(app, services, port)
     init_csrf(app, services, port)
     app.register_blueprint(create_api_blueprint())
     app.register_blueprint(corewizard)
+    app.register_blueprint(downloads)
     init_legacy_redirects(app)
 
     @app.errorhandler(HTTPException)

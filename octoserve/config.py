@@ -51,6 +51,7 @@ SETTINGS = [
     Setting("server.host", "127.0.0.1", STRING, "Address the web server listens on."),
     Setting("server.port", 5000, PORT, "TCP port the web server listens on."),
     Setting("server.threads", 8, POSITIVE, "Request threads of the web process."),
+    Setting("server.uploads.maxSize", 1024 ** 3, POSITIVE, "Largest file upload accepted, in bytes (larger: 413)."),
     Setting(
         "server.firstRun", True, BOOLEAN,
         "True until the setup wizard has been completed; with no users it closes every guarded endpoint.",

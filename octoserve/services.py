@@ -10,10 +10,13 @@ from octoserve.access.sessions import SessionTokens
 from octoserve.access.users import UserRepository
 from octoserve.config import Settings, ensure_basedir, resolve_basedir
 from octoserve.events import EventBus
+from octoserve.files.metadata import FileMetadata
+from octoserve.files.storage import LocalStorage
 from octoserve.plugins import PluginManager, build_plugin_manager
 from octoserve.printer.profiles import ProfileRepository
 from octoserve.printer.scripts import ScriptLibrary
 from octoserve.storage import Database
+from octoserve.storage.history import PrintHistory
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,8 @@ class Services:
     users: UserRepository
     profiles: ProfileRepository
     scripts: ScriptLibrary
+    files: LocalStorage
+    history: PrintHistory
     events: EventBus = field(default_factory=EventBus)
     # Web-process state: session tokens handed out at login, failed-login counts.
     tokens: SessionTokens = field(default_factory=SessionTokens)
@@ -55,13 +60,17 @@ def open_services(basedir=None) -> Services:
     settings_db = Database(basedir / "settings.json")
     access_db = Database(basedir / "access.json")
     profiles_db = Database(basedir / "printerprofiles.json")
-    for database in (settings_db, access_db, profiles_db):
+    files_db = Database(basedir / "files.json")
+    history_db = Database(basedir / "history.json")
+    for database in (settings_db, access_db, profiles_db, files_db, history_db):
         database.check()
     plugins = build_plugin_manager(basedir)
     registry = _collect_permissions(plugins)
     groups = GroupRepository(access_db, registry)
     groups.ensure_defaults()
     settings = Settings(settings_db)
+    events = EventBus()
+    history = PrintHistory(history_db)
     return Services(
         basedir=basedir,
         settings=settings,
@@ -71,4 +80,7 @@ def open_services(basedir=None) -> Services:
         users=UserRepository(access_db, groups),
         profiles=ProfileRepository(profiles_db, settings),
         scripts=ScriptLibrary(basedir),
+        files=LocalStorage(basedir, FileMetadata(files_db), history, events),
+        history=history,
+        events=events,
     )

@@ -39,7 +39,8 @@ class RunningDaemon:
         self.basedir = basedir
         self.ports = VirtualPorts(**printer_options)
         opened = PrinterService.open(basedir)
-        self.service = PrinterService(basedir, opened.settings, opened.profiles, self.ports.providers())
+        self.service = PrinterService(basedir, opened.settings, opened.profiles, self.ports.providers(),
+                                      opened.job.history)
         self.server = DaemonServer(socket_path(basedir), self.service).start()
 
     def stop(self):

@@ -15,9 +15,13 @@ REMEMBER_ME = "remember_me"
 
 
 def api_key_from_request() -> str | None:
-    """OctoPrint's precedence: apikey query or form value, then X-Api-Key, then Bearer."""
+    """OctoPrint's precedence: apikey query or form value, then X-Api-Key, then Bearer.
+
+    A multipart body (an upload) is only parsed for its apikey field when no header carries a
+    key: parsing it spools the whole file before we know who is asking.
+    """
     key = request.args.get("apikey")
-    if not key and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if not key and request.mimetype == "application/x-www-form-urlencoded":
         key = request.form.get("apikey")
     if not key:
         key = request.headers.get("X-Api-Key")
@@ -25,6 +29,8 @@ def api_key_from_request() -> str | None:
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
             key = header[len("Bearer "):].strip()
+    if not key and request.mimetype == "multipart/form-data":
+        key = request.form.get("apikey")
     return key or None
 
 

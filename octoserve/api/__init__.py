@@ -4,12 +4,13 @@ from flask_restx import Api
 
 from octoserve import __version__
 from octoserve.api import (
-    access_groups, access_users, connection, job, login, printer, printer_control, printerprofiles, version, wizard,
+    access_groups, access_users, connection, files, job, login, printer, printer_control, printerprofiles, version,
+    wizard,
 )
 from octoserve.api.errors import error_response
 
 NAMESPACES = (version.ns, login.ns, access_groups.ns, access_users.ns, wizard.ns, connection.ns, printer.ns,
-              printerprofiles.ns, job.ns)
+              printerprofiles.ns, job.ns, files.ns)
 # printer_control adds its routes (printhead, sd, command) to printer.ns when imported.
 _ = printer_control
 

@@ -19,6 +19,7 @@ from octoserve.printer.sdcard import SdCard
 from octoserve.printer.temperatures import Temperatures
 from octoserve.printer.terminal import TerminalLog
 from octoserve.storage import Database
+from octoserve.storage.history import PrintHistory
 
 log = logging.getLogger(__name__)
 
@@ -280,10 +281,6 @@ class PrinterService:
 
 
 def _open_history(basedir):
-    try:
-        from octoserve.storage.history import PrintHistory
-    except ImportError:  # TODO(lead): remove once storage/history.py lands
-        return None
     return PrintHistory(Database(Path(basedir) / "history.json"))
 
 

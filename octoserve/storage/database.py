@@ -64,7 +64,7 @@ class AtomicJSONStorage(Storage):
 def _is_tinydb_document(data) -> bool:
     """{table: {"<id>": {document}}}: anything else would crash a later query, so refuse it now."""
     return isinstance(data, dict) and all(
-        isinstance(table, dict) and all(key.isdigit() and isinstance(doc, dict) for key, doc in table.items())
+        isinstance(table, dict) and all(key.isdecimal() and isinstance(doc, dict) for key, doc in table.items())
         for table in data.values()
     )
 

@@ -83,7 +83,8 @@ def test_pause_resume_and_cancel_reach_the_firmware(printer_daemon, printer_clie
     wait_for(lambda: len([c for c in received(printer_daemon)[count:] if c.startswith("G1")]) > 10,
              what="streaming again")
     printer_client.call("job_cancel")
-    wait_for(lambda: state(printer_client) == "Operational", what="the cancel")
+    wait_for(lambda: received(printer_daemon)[-1] == "M106 S0", what="the afterPrintCancelled script")
+    assert state(printer_client) == "Operational"
     tail = received(printer_daemon)[-4:]
     assert tail == ["M84", "M104 T0 S0", "M140 S0", "M106 S0"]  # afterPrintCancelled
     moves = [c for c in received(printer_daemon) if c.startswith("G1 X")]

@@ -73,7 +73,7 @@ class Error:
 
     @property
     def awaits_continuation(self) -> bool:
-        return self.text.isdigit()
+        return self.text.isdecimal()
 
 @_message
 class Temperatures:
@@ -176,7 +176,7 @@ def _classify_ok(line: str, current_tool: int) -> Ok:
         number = match.group(1)
         return Ok(int(number) if number else None, int(match.group(2)), int(match.group(3)))
     rest = line[2:].strip()
-    if rest.isdigit():  # Repetier acks with the line number
+    if rest.isdecimal():  # Repetier acks with the line number
         return Ok(line_number=int(rest))
     if "FIRMWARE_NAME" in rest:  # Klipper (and Smoothieware) answer M115 on the ok line
         return Ok(firmware=parse_firmware_info(rest))
@@ -281,7 +281,7 @@ def parse_temperatures(line: str, current_tool: int = 0) -> dict[str, tuple[floa
     readings = {}
     numbered = False
     for key, value in found.items():
-        if key[0] == "T" and key[1:].isdigit():
+        if key[0] == "T" and key[1:].isdecimal():
             numbered = True
             readings[f"tool{int(key[1:])}"] = value
         else:
@@ -372,7 +372,7 @@ def parse_file_list_entry(line: str) -> tuple[str, int, int | None, str | None] 
     invalid), `M20 L`'s long name (quotes removed) and both; the name keeps its directory.
     """
     parts = line.strip().split(None, 2)
-    if len(parts) < 2 or not parts[1].isdigit():
+    if len(parts) < 2 or not parts[1].isdecimal():
         return None
     rest = parts[2] if len(parts) == 3 else ""
     timestamp = None

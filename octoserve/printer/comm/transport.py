@@ -14,7 +14,7 @@ BAUDRATES = (250000, 230400, 115200, 57600, 38400, 19200, 9600)
 
 
 def _natural_key(text: str):
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+    return [int(part) if part.isdecimal() else part for part in re.split(r"(\d+)", text)]
 
 
 def discover_ports(additional_globs=()) -> list:

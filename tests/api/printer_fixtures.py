@@ -1,0 +1,167 @@
+"""Fixtures for the printer API areas, end to end: Flask test client -> API -> PrinterClient ->
+the real daemon socket -> comm layer -> the virtual printer on a pty.
+
+``app`` here replaces tests/conftest.py's: its printer is a PrinterClient following the daemon
+that runs in a thread of the test process (tests/daemon_helpers.py). A test module imports the
+fixtures it uses by name (``from tests.api.printer_fixtures import app, connected, ...``).
+
+``printer_options`` are the virtual printer's options (parametrize it to change them, e.g.
+``@pytest.mark.parametrize("printer_options", [{"has_chamber": True}])``).
+
+What reached the virtual printer is read from its ``received`` list of (line number, command)
+pairs; ``Wire`` marks a point in it and waits for what follows.
+"""
+import contextlib
+import socket
+import threading
+
+import pytest
+
+from octoserve.app import create_app
+from octoserve.printer.client import PrinterClient
+from octoserve.printer.protocol import socket_path
+from tests.api.seeded import key
+from tests.conftest import PORT
+from tests.daemon_helpers import RunningDaemon, wait_for
+
+HEAT_SPEED = 50  # the thermal model 50x faster: targets are approached within seconds
+ADMIN = key("admin")
+# What the host sends on its own (polls, auto-report requests, the hello): never what a test asked for.
+NOISE = ("M105", "M155", "M27", "M113", "M115", "M110")
+
+
+@pytest.fixture
+def printer_options():
+    return {}
+
+
+@pytest.fixture
+def printer_daemon(basedir, printer_options):
+    daemon = RunningDaemon(basedir, **{"heat_speed": HEAT_SPEED, **printer_options})
+    yield daemon
+    stop_quickly(daemon)
+
+
+def stop_quickly(daemon) -> None:
+    """daemon.stop(), without its wait of up to 0.5 s.
+
+    socketserver's shutdown() waits for serve_forever() to notice, which it does only every
+    poll_interval (0.5 s) unless a connection wakes it: so knock until the stop has happened.
+    """
+    stopper = threading.Thread(target=daemon.stop, name="daemon-stop")
+    stopper.start()
+    path = str(socket_path(daemon.basedir))
+    while stopper.is_alive():
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as knock:
+            knock.connect(path)
+        stopper.join(0.02)
+
+
+@pytest.fixture
+def printer_client(printer_daemon, services):
+    client = PrinterClient(printer_daemon.basedir, services.events, retry_interval=0.05).start()
+    assert client.wait_connected(5)
+    yield client
+    client.stop()
+
+
+@pytest.fixture
+def app(services, printer_client):
+    app = create_app(services=services, port=PORT, printer=printer_client)
+    app.testing = True
+    return app
+
+
+def snapshot(app) -> dict:
+    return app.extensions["octoserve.printer"].snapshot
+
+
+def state_text(app) -> str:
+    return snapshot(app)["state"]["text"]
+
+
+def connect(client, app, timeout=10.0, **options):
+    """POST connect (VIRTUAL at 250000 unless told otherwise) and wait until Operational."""
+    body = {"command": "connect", "port": "VIRTUAL", "baudrate": 250000, **options}
+    response = client.post("/api/connection", json=body, headers=ADMIN)
+    assert response.status_code == 204, response.get_data(as_text=True)
+    wait_for(lambda: snapshot(app)["state"]["flags"]["operational"], timeout, "the printer to be operational")
+
+
+def disconnect(client, app):
+    assert client.post("/api/connection", json={"command": "disconnect"}, headers=ADMIN).status_code == 204
+    wait_for(lambda: not snapshot(app)["state"]["flags"]["operational"], what="the printer to be disconnected")
+
+
+def fresh_report(app) -> None:
+    """Ask the firmware for a temperature report now (auto-reports come only every 2 s)."""
+    app.extensions["octoserve.printer"].call("commands", commands=["M105"])
+
+
+def settle(app, timeout=10.0):
+    """Wait until the connect chatter is over: the card is mounted and a temperature report is in."""
+    wait_for(lambda: snapshot(app)["sd"]["ready"], timeout, "the SD card to be mounted")
+    fresh_report(app)
+    wait_for(lambda: snapshot(app)["temperatures"].get("tool0", {}).get("actual") is not None, timeout,
+             "the first temperature report")
+
+
+@pytest.fixture
+def connected(app, client, personas, printer_daemon):
+    """The printer connected through the API with the default profile, card mounted, temperatures in."""
+    connect(client, app)
+    settle(app)
+    return printer_daemon
+
+
+def add_profile(services, identifier, **fields):
+    """A profile merged over the default one, stored directly in the repository."""
+    return services.profiles.add({"id": identifier, "name": identifier.title(), **fields})
+
+
+def start_printing(app, client, daemon, move_time=0.01):
+    """A real print: a G-code file selected in the daemon, started with POST /api/job.
+
+    The virtual printer is slowed down (each move takes ``move_time`` s) so the job runs
+    long enough (400 moves) for the test to act while it prints.
+    """
+    path = daemon.basedir / "long.gcode"
+    path.write_text("\n".join(f"G1 X{i % 100} Y{(i * 3) % 100} F3000" for i in range(400)) + "\n")
+    daemon.ports.printer.options.move_time = move_time
+    app.extensions["octoserve.printer"].call(
+        "job_select", origin="local", path=path.name, abs_path=str(path), size=path.stat().st_size,
+        date=int(path.stat().st_mtime))
+    response = client.post("/api/job", json={"command": "start"}, headers=ADMIN)
+    assert response.status_code == 204, response.get_data(as_text=True)
+    wait_for(lambda: snapshot(app)["state"]["flags"]["printing"], what="the printer to be printing")
+
+
+class Wire:
+    """What the virtual printer receives from now on (the host's own polls left out)."""
+
+    def __init__(self, daemon):
+        self.daemon = daemon
+        self.printer = daemon.ports.printer
+        self.start = len(self.printer.received)
+
+    def commands(self) -> list:
+        return [command for _number, command in list(self.printer.received)[self.start:]
+                if command.split(" ", 1)[0] not in NOISE]
+
+    def expect(self, expected, timeout=5.0) -> list:
+        """Wait until exactly ``expected`` (in order) has arrived since the mark, then move the mark on."""
+        expected = list(expected)
+        wait_for(lambda: len(self.commands()) >= len(expected), timeout, f"{expected} at the printer")
+        assert self.commands() == expected
+        self.start = len(self.printer.received)
+        return expected
+
+    def nothing(self) -> None:
+        """Nothing was sent since the mark: a marker sent now arrives first (the queue keeps order)."""
+        self.daemon.service.rpc_commands(["M117 wire check"])
+        self.expect(["M117 wire check"])
+
+
+@pytest.fixture
+def wire(connected):
+    return Wire(connected)
