@@ -39,8 +39,11 @@ def connection_options() -> dict:
 def current_connection(snapshot: dict) -> dict:
     state = snapshot["state"]
     closed = state["id"] in ("OFFLINE", "CLOSED") or snapshot["connection"]["port"] is None
-    text = "Closed" if closed and state["id"] != "ERROR" and state["id"] != "CLOSED_WITH_ERROR" else state["text"]
-    return {"state": text, "port": snapshot["connection"]["port"], "baudrate": snapshot["connection"]["baudrate"],
+    if closed and state["id"] not in ("ERROR", "CLOSED_WITH_ERROR"):
+        # OctoPrint without a connection: ("Closed", None, None, no profile), the profile shown as "_default"
+        return {"state": "Closed", "port": None, "baudrate": None, "printerProfile": "_default"}
+    return {"state": state["text"], "port": snapshot["connection"]["port"],
+            "baudrate": snapshot["connection"]["baudrate"],
             "printerProfile": snapshot["connection"]["profile"] or services().profiles.default_id()}
 
 
@@ -63,14 +66,17 @@ class Connection(Resource):
         elif command == "disconnect":
             printer().call("disconnect")
         elif command == "fake_ack":
-            printer().call("fake_ack")
+            try:
+                printer().call("fake_ack")
+            except NotOperational:
+                pass  # OctoPrint: nothing to acknowledge without a connection, still 204
         else:
             raise Invalid("command is invalid")
         return no_content()
 
     @staticmethod
     def _connect(data):
-        options = connection_options()
+        options = printer().call("connection_options")  # no daemon: 409, not "port is invalid"
         port = data.get("port")
         if port is not None and port != "AUTO" and port not in options["ports"]:
             raise Invalid("port is invalid")

@@ -53,29 +53,44 @@ def number(value, message) -> float:
     return value
 
 
-def temperatures(snapshot, keep) -> dict:
+def heater_filter(snapshot, keep):
+    """``keep`` narrowed to the heaters the current profile has (no bed/chamber unless it has them)."""
     profile = current_profile(snapshot)
-    data = {}
-    for heater, values in snapshot["temperatures"].items():
+
+    def wanted(heater):
         if heater == "bed" and not profile["heatedBed"]:
-            continue
+            return False
         if heater == "chamber" and not profile["heatedChamber"]:
-            continue
-        if keep(heater):
-            data[heater] = values
-    return data
+            return False
+        return bool(keep(heater))
+
+    return wanted
+
+
+def temperatures(snapshot, keep) -> dict:
+    """Current readings (and, when asked for, history) of the heaters ``keep`` accepts."""
+    wanted = heater_filter(snapshot, keep)
+    data = {heater: values for heater, values in snapshot["temperatures"].items() if wanted(heater)}
+    return with_history(data, wanted)
 
 
 def with_history(data: dict, keep) -> dict:
-    if truthy(request.args.get("history", False)):
-        limit = request.args.get("limit", 300)
-        try:
-            limit = max(1, int(limit))
-        except ValueError:
-            raise Invalid("limit is invalid") from None
+    if truthy(request.values.get("history", False)):
+        limit = str(request.values.get("limit", ""))
+        limit = max(1, int(limit)) if limit.isdecimal() else 300  # OctoPrint ignores a non-numeric limit
         points = printer().call("temperature_history", limit=limit)
         data["history"] = [{k: v for k, v in p.items() if k == "time" or keep(k)} for p in points]
     return data
+
+
+def command_of(data: dict, valid: dict) -> str:
+    """OctoPrint's generic command check: a known ``command`` and all its mandatory parameters."""
+    command = data.get("command")
+    if not isinstance(command, str) or command not in valid:
+        raise Invalid("command is invalid")
+    if any(name not in data for name in valid[command]):
+        raise Invalid("Mandatory parameters missing")
+    return command
 
 
 def send(commands) -> None:
@@ -101,7 +116,7 @@ class PrinterState(Resource):
         excluded = {part.strip() for part in request.args.get("exclude", "").split(",") if part.strip()}
         result = {}
         if "temperature" not in excluded:
-            result["temperature"] = with_history(temperatures(snapshot, lambda h: True), lambda h: True)
+            result["temperature"] = temperatures(snapshot, lambda heater: True)
         if "sd" not in excluded and services().settings.get("feature.sdSupport"):
             result["sd"] = {"ready": snapshot["sd"]["ready"]}
         if "state" not in excluded:
@@ -116,8 +131,7 @@ class Tool(Resource):
     @require("STATUS")
     def get(self):
         snapshot = operational_snapshot()
-        keep = _TOOL.match
-        return with_history(temperatures(snapshot, keep), keep)
+        return temperatures(snapshot, _TOOL.match)
 
     @ns.expect(tool_command)
     @ns.response(204, "Sent")
@@ -126,19 +140,22 @@ class Tool(Resource):
         check_permission("CONTROL")
         snapshot = operational_snapshot()
         data = json_body()
-        profile = current_profile(snapshot)
+        command = command_of(data, TOOL_COMMANDS)
         handler = {"target": _tool_target, "offset": _tool_offset, "select": _tool_select,
-                   "extrude": _tool_extrude, "flowrate": _tool_flowrate}.get(data.get("command"))
-        if handler is None:
-            raise Invalid("command is invalid")
-        handler(data, profile, snapshot)
+                   "extrude": _tool_extrude, "flowrate": _tool_flowrate}[command]
+        handler(data, current_profile(snapshot), snapshot)
         return no_content()
 
 
+TOOL_COMMANDS = {"select": ["tool"], "target": ["targets"], "offset": ["offsets"], "extrude": ["amount"],
+                 "flowrate": ["factor"]}
+HEATER_COMMANDS = {"target": ["target"], "offset": ["offset"]}
+
+
 def _tool_target(data, profile, _snapshot):
-    targets = data.get("targets")
+    targets = data["targets"]
     if not isinstance(targets, dict):
-        raise Invalid("Mandatory parameters missing")
+        raise Invalid("targets is invalid")
     commands = []
     for key, value in targets.items():
         match = _TOOL.match(key)
@@ -154,9 +171,9 @@ def _tool_target(data, profile, _snapshot):
 
 
 def _tool_offset(data, _profile, _snapshot):
-    offsets = data.get("offsets")
+    offsets = data["offsets"]
     if not isinstance(offsets, dict):
-        raise Invalid("Mandatory parameters missing")
+        raise Invalid("offsets is invalid")
     for key, value in offsets.items():
         if not re.match(r"^tool\d+$", key):
             raise Invalid("offsets contains invalid tool")
@@ -166,7 +183,8 @@ def _tool_offset(data, _profile, _snapshot):
 
 
 def _tool_select(data, profile, _snapshot):
-    match = re.match(r"^tool(\d+)$", str(data.get("tool", "")))
+    tool = data["tool"]
+    match = re.match(r"^tool(\d+)$", tool) if isinstance(tool, str) else None
     if not match or int(match.group(1)) >= profile["extruder"]["count"]:
         raise Invalid("tool is invalid")
     send([f"T{int(match.group(1))}"])
@@ -175,8 +193,6 @@ def _tool_select(data, profile, _snapshot):
 def _tool_extrude(data, profile, snapshot):
     if snapshot["state"]["flags"]["printing"]:
         raise Conflict("Printer is currently printing")
-    if "amount" not in data:
-        raise Invalid("Mandatory parameters missing")
     amount = number(data["amount"], "amount is invalid")
     max_speed = profile["axes"]["e"]["speed"]
     speed = min(number(data.get("speed", max_speed), "speed is invalid"), max_speed)
@@ -184,8 +200,6 @@ def _tool_extrude(data, profile, snapshot):
 
 
 def _tool_flowrate(data, _profile, _snapshot):
-    if "factor" not in data:
-        raise Invalid("Mandatory parameters missing")
     send([f"M221 S{percent(data['factor'], 'factor is invalid')}"])
 
 
@@ -199,8 +213,7 @@ def heater_resource(heater: str, code: str, flag: str, missing: str):
             snapshot = operational_snapshot()
             if not current_profile(snapshot)[flag]:
                 raise Conflict(missing)
-            keep = heater.__eq__
-            return with_history(temperatures(snapshot, keep), keep)
+            return temperatures(snapshot, heater.__eq__)
 
         @ns.expect(heater_command)
         @ns.response(204, "Sent")
@@ -210,19 +223,13 @@ def heater_resource(heater: str, code: str, flag: str, missing: str):
             if not current_profile(snapshot)[flag]:
                 raise Conflict(missing)
             data = json_body()
-            if data.get("command") == "target":
-                if "target" not in data:
-                    raise Invalid("Mandatory parameters missing")
+            if command_of(data, HEATER_COMMANDS) == "target":
                 send([f"{code} S{number(data['target'], 'target is invalid'):g}"])
-            elif data.get("command") == "offset":
-                if "offset" not in data:
-                    raise Invalid("Mandatory parameters missing")
+            else:
                 offset = data["offset"]
                 if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not -50 <= offset <= 50:
                     raise Invalid("offset is invalid")
                 printer().call("set_offsets", offsets={heater: offset})
-            else:
-                raise Invalid("command is invalid")
             return no_content()
 
     Heater.__name__ = heater.capitalize()

@@ -2,8 +2,10 @@
 from flask_restx import Resource, fields
 
 from octoserve.access.guards import check_permission, require, services
-from octoserve.api.common import json_body, no_content
-from octoserve.api.printer import current_profile, ns, number, operational_snapshot, percent, printer, send
+from octoserve.api.common import json_body, no_content, truthy
+from octoserve.api.printer import (
+    command_of, current_profile, ns, number, operational_snapshot, percent, printer, send,
+)
 from octoserve.errors import Invalid, NotFound, NotOperational
 
 printhead_command = ns.model("PrintheadCommand", {
@@ -27,9 +29,7 @@ class Printhead(Resource):
     def post(self):
         check_permission("CONTROL")
         data = json_body()
-        command = data.get("command")
-        if command not in ("jog", "home", "feedrate"):
-            raise Invalid("command is invalid")
+        command = command_of(data, {"jog": [], "home": ["axes"], "feedrate": ["factor"]})
         snapshot = printer().snapshot
         flags = snapshot["state"]["flags"]
         if not flags["operational"] or (flags["printing"] and command != "feedrate"):
@@ -43,8 +43,6 @@ class Printhead(Resource):
                 raise Invalid("axis is invalid")
             send(["G91", "G28 " + " ".join(f"{a.upper()}0" for a in axes), "G90"])
         else:
-            if "factor" not in data:
-                raise Invalid("Mandatory parameters missing")
             send([f"M220 S{percent(data['factor'], 'factor is invalid')}"])
         return no_content()
 
@@ -57,14 +55,14 @@ def _jog(data, profile) -> list:
     if not moves:
         raise Invalid("Mandatory parameters missing")
     speed = data.get("speed")
-    if speed is None or speed is True:
+    if speed is None:
         speed = min(profile["axes"][axis]["speed"] for axis in moves)
-    elif speed is not False:
+    elif not isinstance(speed, bool):
         speed = number(speed, "speed is invalid")
     move = "G0 " + " ".join(f"{axis.upper()}{value:g}" for axis, value in moves.items())
-    if speed is not False:
+    if speed and not isinstance(speed, bool):  # as OctoPrint: false (or true, or 0) sends no F
         move += f" F{speed:g}"
-    if data.get("absolute"):
+    if truthy(data.get("absolute", False)):
         return ["G90", move]
     return ["G91", move, "G90"]
 
@@ -88,10 +86,8 @@ class Sd(Resource):
         flags = printer().snapshot["state"]["flags"]
         if not flags["operational"] or flags["printing"] or flags["paused"]:
             raise NotOperational("Printer is not operational or currently busy")
-        code = {"init": "M21", "refresh": "M20", "release": "M22"}.get(json_body().get("command"))
-        if code is None:
-            raise Invalid("command is invalid")
-        send([code])
+        command = command_of(json_body(), {"init": [], "refresh": [], "release": []})
+        send([{"init": "M21", "refresh": "M20", "release": "M22"}[command]])
         return no_content()
 
 
@@ -114,7 +110,10 @@ class Command(Resource):
             context = data.get("context") or {}
             if not isinstance(context, dict):
                 raise Invalid("context must be an object")
-            context = {**context, "parameters": parameters, "printer_profile": current_profile(snapshot)}
+            # OctoPrint hands the request's context to the template as `context`; its keys are
+            # also offered at the top level, as earlier octoserve scripts used them.
+            context = {**context, "context": context, "parameters": parameters,
+                       "printer_profile": current_profile(snapshot)}
             send(services().scripts.render(data["script"], context))
             return no_content()
         commands = [data["command"]] if given[0] == "command" else data["commands"]

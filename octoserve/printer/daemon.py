@@ -150,7 +150,9 @@ class DaemonServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     def start(self) -> "DaemonServer":
         self.publisher.start()
-        threading.Thread(target=self.serve_forever, name="daemon-socket", daemon=True).start()
+        # A short poll: stop() waits for the next one, and tests start and stop many daemons.
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="daemon-socket",
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:

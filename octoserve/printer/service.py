@@ -112,6 +112,7 @@ class PrinterService:
             connection.close()
         for close in closers:
             close()
+        self.profile_id = None
         self.sd_ready = False
         self.changed()
 
