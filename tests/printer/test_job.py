@@ -98,3 +98,28 @@ def test_job_commands_need_an_operational_printer(printer_client, printer_daemon
                  lambda: select(printer_client, path)):
         with pytest.raises(Conflict):
             call()
+
+
+def test_a_print_survives_injected_resends_with_every_line_once(basedir, services):
+    from octoserve.printer.client import PrinterClient
+    from tests.daemon_helpers import RunningDaemon
+
+    daemon = RunningDaemon(basedir, resend_every=7)
+    client = PrinterClient(basedir, services.events, retry_interval=0.05).start()
+    try:
+        assert client.wait_connected(5)
+        connect_virtual(client)
+        path = write_job(basedir)
+        select(client, path, print=True)
+        wait_for(lambda: "M84" in received(daemon), timeout=30, what="the whole file")
+        lines = received(daemon)
+        start = lines.index("G28")
+        assert lines[start:start + len(MOVES) + 2] == ["G28", *MOVES, "M84"]
+        wait_for(lambda: client.snapshot["resends"]["count"] >= len(MOVES) // 7, what="the resend count")
+        wait_for(lambda: daemon.service.job.history.stats("local", "part.gcode")["prints"]["success"] == 1,
+                 what="the print in the history")
+        last = daemon.service.job.history.stats("local", "part.gcode")["prints"]["last"]
+        assert last["success"] is True and last["printTime"] > 0
+    finally:
+        client.stop()
+        daemon.stop()
