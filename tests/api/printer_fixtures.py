@@ -11,18 +11,12 @@ fixtures it uses by name (``from tests.api.printer_fixtures import app, connecte
 What reached the virtual printer is read from its ``received`` list of (line number, command)
 pairs; ``Wire`` marks a point in it and waits for what follows.
 """
-import contextlib
-import socket
-import threading
-
 import pytest
 
 from octoserve.app import create_app
-from octoserve.printer.client import PrinterClient
-from octoserve.printer.protocol import socket_path
 from tests.api.seeded import key
 from tests.conftest import PORT
-from tests.daemon_helpers import RunningDaemon, wait_for
+from tests.daemon_helpers import RunningDaemon, printer_client, wait_for  # noqa: F401 (a fixture)
 
 HEAT_SPEED = 50  # the thermal model 50x faster: targets are approached within seconds
 ADMIN = key("admin")
@@ -39,30 +33,7 @@ def printer_options():
 def printer_daemon(basedir, printer_options):
     daemon = RunningDaemon(basedir, **{"heat_speed": HEAT_SPEED, **printer_options})
     yield daemon
-    stop_quickly(daemon)
-
-
-def stop_quickly(daemon) -> None:
-    """daemon.stop(), without its wait of up to 0.5 s.
-
-    socketserver's shutdown() waits for serve_forever() to notice, which it does only every
-    poll_interval (0.5 s) unless a connection wakes it: so knock until the stop has happened.
-    """
-    stopper = threading.Thread(target=daemon.stop, name="daemon-stop")
-    stopper.start()
-    path = str(socket_path(daemon.basedir))
-    while stopper.is_alive():
-        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as knock:
-            knock.connect(path)
-        stopper.join(0.02)
-
-
-@pytest.fixture
-def printer_client(printer_daemon, services):
-    client = PrinterClient(printer_daemon.basedir, services.events, retry_interval=0.05).start()
-    assert client.wait_connected(5)
-    yield client
-    client.stop()
+    daemon.stop()
 
 
 @pytest.fixture

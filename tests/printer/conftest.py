@@ -1,12 +1,12 @@
 """The virtual printer on a real pseudo-terminal, and a Connection to it through pyserial."""
 import threading
-import time
 
 import pytest
 
 from octoserve.printer.comm.connection import Connection
 from octoserve.printer.comm.options import ConnectionOptions
 from plugins.virtual_printer import VirtualPrinter
+from tests.daemon_helpers import wait_for
 
 
 class RecordingListener:
@@ -70,12 +70,7 @@ class RecordingListener:
             return self.states[-1][0] if self.states else None
 
 
-def wait_until(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+wait_until = wait_for
 
 
 @pytest.fixture
