@@ -4,7 +4,6 @@ Most tests run a stand-in analyser (a few lines of Python honouring the same con
 stdout and exit 0, or a one-line message on stderr and a non-zero exit) so that they control
 its answer and timing; one runs the real ``python -m octoserve.files.analysis``.
 """
-import importlib.util
 import logging
 import sys
 import threading
@@ -25,7 +24,6 @@ if "slow" in name:
     time.sleep(float(os.environ.get("STAND_IN_DELAY", "0.5")))
 print(json.dumps({"estimatedPrintTime": float(os.path.getsize(path)), "filament": {}}))
 """
-REAL = importlib.util.find_spec("octoserve.files.analysis.__main__") is not None
 
 
 @pytest.fixture
@@ -126,7 +124,6 @@ def test_stop_kills_the_running_analyser(storage, make_queue, stand_in, monkeypa
     assert not queue.enqueue("slow.gcode")
 
 
-@pytest.mark.skipif(not REAL, reason="octoserve.files.analysis has no __main__ yet")
 def test_the_real_analyser(storage, make_queue):
     add(storage, "cube.gcode", data=b"G90\nM82\nG92 E0\nG1 X10 Y10 Z0.2 F3000\nG1 X20 Y10 E1.0 F1200\n")
     queue = make_queue()
