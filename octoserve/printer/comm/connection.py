@@ -16,6 +16,8 @@ from octoserve.printer.comm.transport import Transport
 
 log = logging.getLogger(__name__)
 
+REPLAY_STALL = 0.15  # seconds of silence after which a replayed line is taken as drained
+
 
 class Connection:
     """One session with one printer, from opening the port to closing it.
@@ -49,6 +51,8 @@ class Connection:
         self._next_poll = 0.0
         self._autoreport = False
         self.hold_since = None
+        self.echo_wait = False  # holding after a resend's ok until echoes stop or the line goes quiet
+        self.rtt = 0.001
         self._hello_sent_at = 0.0
         self._job_done = None
         self._final_line = None
@@ -145,7 +149,7 @@ class Connection:
 
     def pump(self) -> None:
         """Write every line the window allows now. Call with ``lock`` held."""
-        queue, write = self.queue, self.transport.write
+        queue, write, monotonic = self.queue, self.transport.write, time.monotonic
         while True:
             item = queue.next()
             if item is None:
@@ -153,6 +157,7 @@ class Connection:
             if item.marker is not None:
                 item.marker()
                 continue
+            item.sent_at = monotonic()
             try:
                 write(item.data)
             except OSError as exc:
@@ -256,8 +261,9 @@ class Connection:
     def _read_loop(self) -> None:
         splitter, handle, transport = LineSplitter(), self._replies.handle, self.transport
         while not self._closing.is_set():
+            waiting_for_echoes = self.echo_wait
             try:
-                data = transport.read()
+                data = transport.read(self.echo_quiet() if waiting_for_echoes else None)
             except Exception as exc:  # OSError, SerialException: the device went away
                 if not self._closing.is_set():
                     self.fail(f"Connection lost: {exc}")
@@ -266,12 +272,25 @@ class Connection:
                 self._last_rx = time.monotonic()
                 for line in splitter.feed(data):
                     handle(line)
+            elif waiting_for_echoes:
+                with self.lock:  # quiet: the other lines in flight were drained, not echoed
+                    self.echo_wait = False
+                    self.release_hold()
+
+    def echo_quiet(self) -> float:
+        """How long the line must stay quiet before no more echoes are expected: a few round trips."""
+        return min(0.05, max(0.0005, 3 * self.rtt))
+
+    def note_round_trip(self, out, now) -> None:
+        if out is not None and out.sent_at:
+            self.rtt += 0.1 * (now - out.sent_at - self.rtt)
 
     def _poll_loop(self) -> None:
         while not self._closing.wait(0.1):
             now = time.monotonic()
             with self.lock:
                 self._check_resend_hold(now)
+                self._check_replay_stall(now)
                 self._check_timeouts(now)
                 self._poll_temperature(now)
 
@@ -279,8 +298,18 @@ class Connection:
         if self.hold_since is not None and now - self.hold_since >= self.options.resend_ok_wait:
             self.release_hold()
 
+    def _check_replay_stall(self, now) -> None:
+        """A replayed line that gets no ok while the line is quiet was drained with an echo's error."""
+        queue = self.queue
+        oldest = queue.oldest_in_flight
+        if (oldest is not None and queue.recovering and not queue.holding
+                and now - oldest.sent_at > REPLAY_STALL and now - self._last_rx > REPLAY_STALL):
+            if queue.resend_unacknowledged():
+                self.pump()
+
     def release_hold(self) -> None:
         self.hold_since = None
+        self.echo_wait = False
         self.queue.release_resend_hold()
         self.pump()
 

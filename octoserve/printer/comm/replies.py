@@ -53,9 +53,11 @@ class ReplyHandler:
         with c.lock:
             if c.hold_since is not None:
                 self._sends_ok_after_resend = True
-                c.release_hold()  # this ok answers the Resend, not a line in flight
+                self._after_resend_ok()  # this ok answers the Resend, not a line in flight
             else:
-                c.acknowledged(c.queue.acknowledge(message.line_number), real=True)
+                out = c.queue.acknowledge(message.line_number)
+                c.note_round_trip(out, time.monotonic())
+                c.acknowledged(out, real=True)
                 c.on_ok_received()
                 if message.buffer_free is not None:
                     self._adapt_window(message.buffer_free)
@@ -68,6 +70,16 @@ class ReplyHandler:
             c.listener.on_position(message.position)
         if c.machine.state is State.CONNECTING:
             self._connected()
+
+    def _after_resend_ok(self) -> None:
+        """Replay at once, unless echoes of lines in flight behind the bad one may still come: Marlin
+        drains its receive buffer on each of their errors, and would drain the replay with it."""
+        c = self.c
+        if c.queue.echoes_pending:
+            c.hold_since = None
+            c.echo_wait = True  # the reader releases the hold when the line goes quiet
+        else:
+            c.release_hold()
 
     def _wait(self, _message) -> None:
         # `wait` means the firmware's queue is empty: a line still counted in flight lost its ok.

@@ -61,6 +61,7 @@ class Outgoing:
     number: Optional[int]
     lane: Lane
     marker: Optional[Callable[[], object]] = None
+    sent_at: float = 0.0  # set by the connection when written: the round trip to its ok is measured
 
 
 class ResendResult(Enum):
@@ -298,11 +299,9 @@ class SendQueue:
             return ResendResult.STALE  # never re-send the oldest line under a fresh number (OctoPrint's bug)
         elif number not in self._history:
             return ResendResult.UNAVAILABLE
+        self._retire_accepted(number)
         if number == self._resend_number:
-            # An echo of a line that was in flight behind the bad one is harmless only while none of
-            # the replay has gone out: Marlin drains its RX buffer on every error, echoes included,
-            # so a replayed line sent before the echo may have been thrown away with it.
-            if maybe_echo and self._duplicates and self._replay_next == number:
+            if maybe_echo and self._duplicates:
                 self._duplicates -= 1
                 self._holding = True
                 return ResendResult.DUPLICATE
@@ -312,6 +311,46 @@ class SendQueue:
             self._same_count = 0
         self._rewind(number)
         return ResendResult.REWOUND
+
+    def _retire_accepted(self, number: int) -> None:
+        """`Resend: n` says the firmware's last line is n-1: lines before n still in flight were taken.
+
+        Their oks were read before this request (the firmware answers in order), so they went to
+        release a hold: count them as acknowledged now, or they would block the window for good.
+        """
+        in_flight = self._in_flight
+        while in_flight and in_flight[0].number is not None and in_flight[0].number < number \
+                and in_flight[0] is not self._barrier:
+            self._retire(in_flight.popleft())
+
+    def resend_unacknowledged(self) -> bool:
+        """Send the oldest replayed line in flight again: Marlin drained it with an echo's error.
+
+        For the connection to call when a replayed line got no ok for a while; a copy the firmware
+        did take comes back as `Resend: n+1`, which retires it. False if there is nothing to do.
+        """
+        if self._resend_number is None or not self._in_flight or self._holding:
+            return False
+        number = self._in_flight[0].number
+        if number is None or number not in self._history:
+            return False
+        self._drop_in_flight()
+        self._replay_next, self._replay_end = number, max(self._replay_end, self._next_number)
+        return True
+
+    @property
+    def oldest_in_flight(self) -> Optional[Outgoing]:
+        return self._in_flight[0] if self._in_flight else None
+
+    @property
+    def echoes_pending(self) -> int:
+        """How many more echoes of lines that were in flight behind the bad one may still come."""
+        return self._duplicates if self._resend_number is not None else 0
+
+    @property
+    def recovering(self) -> bool:
+        """Inside a resend episode: from a rewind until the firmware acks a numbered line."""
+        return self._resend_number is not None
 
     def _rewind(self, number: int) -> None:
         # Lines in flight behind the bad one each come back as an Error + Resend echo, unless

@@ -47,8 +47,8 @@ class Transport:
         except (serial.SerialException, OSError, AttributeError):
             self._fd = None
 
-    def read(self) -> bytes:
-        """Whatever has arrived, waiting at most the read timeout for the first byte; b"" on timeout.
+    def read(self, timeout: float | None = None) -> bytes:
+        """Whatever has arrived, waiting at most the read timeout (or `timeout`) for the first byte; b"" on timeout.
 
         Raises OSError or serial.SerialException when the port is gone (USB unplugged).
         """
@@ -57,7 +57,7 @@ class Transport:
             return handle.read(handle.in_waiting or 1)
         # One select and one read per wake-up: pyserial's read(n) loops until n bytes or the
         # timeout, which costs a round of system calls per reply at thousands of replies a second.
-        ready, _, _ = select.select((self._fd,), (), (), self._serial.timeout)
+        ready, _, _ = select.select((self._fd,), (), (), self._serial.timeout if timeout is None else timeout)
         if not ready:
             return b""
         data = os.read(self._fd, 65536)
