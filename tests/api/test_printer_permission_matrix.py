@@ -18,7 +18,7 @@ import pytest
 from octoserve.app import create_app
 from octoserve.printer.client import PrinterClient
 from octoserve.services import open_services
-from tests.api.printer_fixtures import settle, stop_quickly
+from tests.api.printer_fixtures import settle
 from tests.api.seeded import FORBIDDEN_TEXT, assert_error, key
 from tests.conftest import PORT, with_csrf
 from tests.daemon_helpers import RunningDaemon, connect_virtual
@@ -90,7 +90,7 @@ def app(persona_template, tmp_path_factory):
         yield app
     finally:
         printer.stop()
-        stop_quickly(daemon)
+        daemon.stop()
 
 
 def test_matrix_covers_every_endpoint_for_every_caller():
