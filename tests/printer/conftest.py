@@ -5,7 +5,7 @@ import pytest
 
 from octoserve.printer.comm.connection import Connection
 from octoserve.printer.comm.options import ConnectionOptions
-from plugins.virtual_printer import VirtualPrinter
+from tests.plugins.conftest import make_printer  # noqa: F401 (the virtual printer factory fixture)
 from tests.daemon_helpers import wait_for
 
 
@@ -71,21 +71,6 @@ class RecordingListener:
 
 
 wait_until = wait_for
-
-
-@pytest.fixture
-def make_printer():
-    printers = []
-
-    def make(**options):
-        options.setdefault("heat_speed", 50)
-        printer = VirtualPrinter(**options).start()
-        printers.append(printer)
-        return printer
-
-    yield make
-    for printer in printers:
-        printer.stop()
 
 
 @pytest.fixture
