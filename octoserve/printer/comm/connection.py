@@ -40,7 +40,7 @@ class Connection(JobStreaming):
         self.lock = threading.RLock()
         self.firmware = {}
         self.capabilities = {}
-        self.stats = {"resends": 0, "transmitted": 0}
+        self.stats = {"resends": 0, "transmitted": 0, "resend_ok_waits": 0}
         self._transport_factory = transport_factory
         self.transport = None
         self._closing = threading.Event()
@@ -52,13 +52,15 @@ class Connection(JobStreaming):
         self._next_poll = 0.0
         self._autoreport = False
         self.hold_since = None
-        self.echo_wait = False  # holding after a resend's ok until echoes stop or the line goes quiet
+        self.echo_wait = False  # replaying while echoes may still come: quiet means the replay was drained
         self.rtt = 0.001
         self._hello_sent_at = 0.0
         self._job_done = None
         self._final_line = None
         self._saved_source = None
         self._threads = []
+        self._batching = self._pump_due = False  # the reader's one pump per read; see pump()
+        self._reader_ident = None
         self._operational = threading.Event()
         self._fail_lock = threading.Lock()
         self._failed = False
@@ -149,25 +151,45 @@ class Connection(JobStreaming):
                 or self.machine.state in (State.PRINTING, State.PAUSING, State.RESUMING, State.FINISHING))
 
     def pump(self) -> None:
-        """Write every line the window allows now. Call with ``lock`` held."""
-        queue, write, monotonic = self.queue, self.transport.write, time.monotonic
+        """Write every line the window allows now, in one write. Call with ``lock`` held.
+
+        On the reader thread, while it works through one read's lines, this only notes that a
+        pump is due: the reader pumps once after the last of them. So the host answers a batch
+        of replies with one batch of lines, and sends nothing behind a Resend later in the batch.
+        """
+        if self._batching and threading.get_ident() == self._reader_ident:
+            self._pump_due = True
+            return
+        queue, monotonic = self.queue, time.monotonic
+        batch = []
         while True:
             item = queue.next()
             if item is None:
-                return
+                break
             if item.marker is not None:
+                if batch and not self._write_batch(batch):
+                    return
+                batch = []
                 item.marker()
                 continue
             item.sent_at = monotonic()
-            try:
-                write(item.data)
-            except OSError as exc:
-                threading.Thread(target=self.fail, args=(f"Could not write to serial port: {exc}",)).start()
-                return
-            self.stats["transmitted"] += 1
-            self.listener.on_sent(item.data)
+            batch.append(item.data)
             if self._long_running is None and item.command[:4].split(" ")[0] in LONG_RUNNING:
                 self._long_running = item.number if item.number is not None else item.command
+        if batch:
+            self._write_batch(batch)
+
+    def _write_batch(self, batch) -> bool:
+        try:
+            self.transport.write(batch[0] if len(batch) == 1 else b"".join(batch))
+        except OSError as exc:
+            threading.Thread(target=self.fail, args=(f"Could not write to serial port: {exc}",)).start()
+            return False
+        self.stats["transmitted"] += len(batch)
+        on_sent = self.listener.on_sent
+        for data in batch:
+            on_sent(data)
+        return True
 
     def _write_now(self, command: str) -> None:
         data = command.encode("ascii", "replace") + b"\n"
@@ -180,6 +202,7 @@ class Connection(JobStreaming):
     # -- threads --------------------------------------------------------------------------
     def _read_loop(self) -> None:
         splitter, handle, transport = LineSplitter(), self._replies.handle, self.transport
+        self._reader_ident = threading.get_ident()
         while not self._closing.is_set():
             waiting_for_echoes = self.echo_wait
             try:
@@ -190,15 +213,24 @@ class Connection(JobStreaming):
                 return
             if data:
                 self._last_rx = time.monotonic()
-                for line in splitter.feed(data):
-                    handle(line)
+                self._batching = True
+                try:
+                    for line in splitter.feed(data):
+                        handle(line)
+                finally:
+                    self._batching = False
+                if self._pump_due:
+                    with self.lock:
+                        self._pump_due = False
+                        self.pump()
             elif waiting_for_echoes:
-                with self.lock:  # quiet: the other lines in flight were drained, not echoed
+                with self.lock:  # quiet, and the replayed line unanswered: an echo's error drained it
                     self.echo_wait = False
-                    self.release_hold()
+                    if self.queue.resend_unacknowledged():
+                        self.pump()
 
     def echo_quiet(self) -> float:
-        """How long the line must stay quiet before no more echoes are expected: a few round trips."""
+        """How long the line must stay quiet before an unanswered replayed line counts as drained: a few round trips."""
         return min(0.05, max(0.0005, 3 * self.rtt))
 
     def note_round_trip(self, out, now) -> None:
@@ -216,6 +248,8 @@ class Connection(JobStreaming):
 
     def _check_resend_hold(self, now) -> None:
         if self.hold_since is not None and now - self.hold_since >= self.options.resend_ok_wait:
+            self.stats["resend_ok_waits"] += 1
+            self._replies.resend_ok_missed()
             self.release_hold()
 
     def _check_replay_stall(self, now) -> None:

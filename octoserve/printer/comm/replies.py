@@ -72,14 +72,17 @@ class ReplyHandler:
             self._connected()
 
     def _after_resend_ok(self) -> None:
-        """Replay at once, unless echoes of lines in flight behind the bad one may still come: Marlin
-        drains its receive buffer on each of their errors, and would drain the replay with it."""
+        """Replay at once. If echoes of lines in flight behind the bad one may still come, one of
+        them can arrive together with the replayed line, and Marlin drains its receive buffer on
+        the echo's error: then the replayed line gets no ok, and the reader sends it again as soon
+        as the line has been quiet for a few round trips (see Connection.echo_quiet). The same
+        goes for a replayed line already in flight when an echo came."""
         c = self.c
-        if c.queue.echoes_pending:
-            c.hold_since = None
-            c.echo_wait = True  # the reader releases the hold when the line goes quiet
-        else:
-            c.release_hold()
+        queue = c.queue
+        drained = queue.recovering and queue.in_flight > 0
+        c.release_hold()
+        if queue.echoes_pending or drained:
+            c.echo_wait = True
 
     def _wait(self, _message) -> None:
         # `wait` means the firmware's queue is empty: a line still counted in flight lost its ok.
@@ -118,10 +121,15 @@ class ReplyHandler:
     def _release_without_ok(self) -> None:
         """Another line came where Marlin 2.0.x would have sent no ok after its Resend."""
         c = self.c
-        if self._sends_ok_after_resend is None and c.flavor.ok_after_resend is None:
-            self._sends_ok_after_resend = False
+        self.resend_ok_missed()
         with c.lock:
             c.release_hold()
+
+    def resend_ok_missed(self) -> None:
+        """No ok followed a Resend (another line came, or none within resend_ok_wait): the
+        firmware is one that sends none, so later holds are released right after the Resend."""
+        if self._sends_ok_after_resend is None and self.c.flavor.ok_after_resend is None:
+            self._sends_ok_after_resend = False
 
     def _busy(self, _message) -> None:
         self.c.note_busy()

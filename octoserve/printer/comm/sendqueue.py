@@ -230,9 +230,10 @@ class SendQueue:
         number = self._replay_next
         out = self._history[number]
         is_m110 = number == self._history_low and m110_target(out.command) is not None
-        # One replayed line at a time: a window of replayed lines would meet the echoes of the old
-        # window and be drained with them, over and over.
-        if self._in_flight:
+        # One replayed line at a time until the firmware takes one: a window of replayed lines
+        # could meet echoes of the old window and be drained with them, over and over. Once a
+        # numbered line was acked the episode is over and the rest of the replay uses the window.
+        if self._in_flight and (is_m110 or self._resend_number is not None or not self._admits(len(out.data))):
             return None
         self._replay_next = number + 1
         if is_m110:

@@ -70,6 +70,15 @@ class Transport:
         with self._write_lock:
             if not self._serial.is_open:
                 raise OSError("the serial port is closed")
+            if self._fd is not None:
+                # One system call in the common case; pyserial's write adds a select per call.
+                try:
+                    written = os.write(self._fd, data)
+                except BlockingIOError:
+                    written = 0
+                if written == len(data):
+                    return
+                data = data[written:]  # the port's buffer is full: let pyserial wait for room
             try:
                 self._serial.write(data)
             except (serial.SerialException, TypeError) as exc:  # TypeError: closed under our feet

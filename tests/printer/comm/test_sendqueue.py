@@ -330,6 +330,19 @@ def test_rewind_replays_byte_identical_lines_before_commands_and_job_after_the_h
     assert wire(drain(queue)) == [encode_numbered(5, "M105"), encode_numbered(6, "G1 X5")]
 
 
+def test_the_replay_opens_the_window_once_the_firmware_takes_a_replayed_line():
+    queue = queue_with(*moves(1, 5), max_in_flight=4)
+    first = drain(queue)
+    assert [out.number for out in first] == [1, 2, 3, 4]
+    assert queue.request_resend(1, maybe_echo=False) is REWOUND
+    queue.release_resend_hold()
+    assert [out.number for out in drain(queue)] == [1]  # echoes of 2-4 could still drain it
+    assert queue.acknowledge().number == 1
+    rest = drain(queue)
+    assert wire(rest) == wire(first[1:]) + [encode_numbered(5, "G1 X5")]
+    assert not queue.resend_active
+
+
 def test_echoes_before_the_replay_are_duplicates_after_it_they_rewind_again():
     queue = queue_with(*moves(1, 4), max_in_flight=4)
     drain(queue)
