@@ -12,6 +12,7 @@ from octoserve.api.downloads import downloads
 from octoserve.api.errors import error_response
 from octoserve.api.files_upload import UploadRequest
 from octoserve.api.wizard import corewizard
+from octoserve.errors import OctoserveError
 from octoserve.files.analysis_queue import AnalysisQueue
 from octoserve.printer.client import PrinterClient
 from octoserve.services import open_services
@@ -44,6 +45,7 @@ def create_app(basedir=None, *, port=None, services=None, printer=None) -> Flask
     app.extensions["octoserve.printer"] = printer
     analysis = app.extensions["octoserve.analysis"] = AnalysisQueue(services.files)
     analysis.catch_up()  # files dropped into the folder, or queued when the last run ended
+    services.events.subscribe(_analysis_to_job(printer))
     init_login(app, services, port)
     init_csrf(app, services, port)
     app.register_blueprint(create_api_blueprint())
@@ -73,3 +75,17 @@ def create_app(basedir=None, *, port=None, services=None, printer=None) -> Flask
         return response
 
     return app
+
+
+def _analysis_to_job(printer):
+    """A file selected before its analysis finished gets the estimate and filament when it does."""
+    def forward(name, payload):
+        if name != "MetadataAnalysisFinished" or payload.get("origin") != "local":
+            return
+        result = payload.get("result") or {}
+        try:
+            printer.call("job_analysed", path=payload["path"],
+                         estimated_print_time=result.get("estimatedPrintTime"), filament=result.get("filament"))
+        except OctoserveError as exc:
+            log.info("could not pass the analysis of %s to the printer daemon: %s", payload["path"], exc)
+    return forward

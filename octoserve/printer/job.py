@@ -77,6 +77,20 @@ class Job:
         if print:
             self.start(user=user)
 
+    def analysed(self, path, estimated_print_time, filament):
+        """A local file's analysis finished: the selected (or printing) file takes what it lacked."""
+        with self._lock:
+            file = self.file
+            if file is None or file["origin"] != "local" or file["path"] != path:
+                return
+            if file["estimatedPrintTime"] is None:
+                file["estimatedPrintTime"] = estimated_print_time
+                if self.progress.estimate is None:
+                    self.progress.estimate = estimated_print_time
+            if file["filament"] is None:
+                file["filament"] = filament
+        self.service.changed()
+
     def select_sd(self, entry: dict):
         """A file on the printer's SD card (M23 was sent): the printer reads it, not us."""
         with self._lock:

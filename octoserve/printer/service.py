@@ -144,6 +144,9 @@ class PrinterService:
     def rpc_job_select(self, **params):
         self.job.select(**params)
 
+    def rpc_job_analysed(self, path, estimated_print_time=None, filament=None):
+        self.job.analysed(path, estimated_print_time, filament)
+
     def rpc_job_unselect(self):
         self.job.unselect()
 

@@ -101,3 +101,21 @@ def test_upload_to_the_sd_card(client, app, personas):
                          client.get("/api/files/sdcard", headers=USER).get_json()["files"]),
              timeout=20, what="the file on the card")
     assert client.get("/api/files/local/Card_Part.gcode", headers=USER).status_code == 200
+
+
+def test_a_file_selected_before_its_analysis_gets_the_estimate_when_the_analysis_ends(client, app, personas, services):
+    connect(client, app)
+    (services.files.root / "early.gcode").write_bytes(LONG)  # on disk, not analysed yet
+    assert client.post("/api/files/local/early.gcode", json={"command": "select"}, headers=USER).status_code == 204
+    wait_for(lambda: client.get("/api/job", headers=USER).get_json()["job"]["file"]["path"] == "early.gcode",
+             what="the selection")
+    assert client.get("/api/job", headers=USER).get_json()["job"]["estimatedPrintTime"] is None
+    assert client.post("/api/files/local/early.gcode", json={"command": "analyse"}, headers=USER).status_code == 204
+    assert app.extensions["octoserve.analysis"].wait_idle(30)
+    analysis = client.get("/api/files/local/early.gcode", headers=USER).get_json()["gcodeAnalysis"]
+    assert analysis["estimatedPrintTime"] > 0
+    wait_for(lambda: client.get("/api/job", headers=USER).get_json()["job"]["estimatedPrintTime"] is not None,
+             what="the estimate in the job")
+    job = client.get("/api/job", headers=USER).get_json()["job"]
+    assert job["estimatedPrintTime"] == analysis["estimatedPrintTime"]
+    assert job["filament"] == analysis["filament"]
