@@ -1,4 +1,5 @@
 """POST /api/files/{location}: streamed uploads (to disk as they arrive, never whole in memory) and new folders."""
+import io
 import json
 import logging
 import re
@@ -6,13 +7,16 @@ import shutil
 
 from flask import Request, current_app, jsonify, request
 from flask_login import current_user
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from octoserve.access.guards import has_permission, services
+from octoserve.api.body import SocketBody, readinto_of
 from octoserve.api.common import truthy
 from octoserve.api.files_common import (
     LOCAL, SDCARD, analysis, busy_paths, printer, ready, refs, resource_url, select_for_job, snapshot, storage,
 )
+from octoserve.api.multipart import MalformedBody, MultipartReader
 from octoserve.errors import Conflict, Forbidden, Invalid, NotFound, OctoserveError
 from octoserve.files import names
 from octoserve.files.spool import UploadSpool
@@ -25,13 +29,16 @@ CHUNK = 64 * 1024
 
 
 class UploadRequest(Request):
-    """Flask's request, except that file parts posted to the files API stream into upload spools.
+    """Flask's request, except that a multipart body posted to the files API streams into upload spools.
 
-    Werkzeug's default keeps up to 500 KB of a part in memory and the rest in a temporary
-    file elsewhere (possibly a RAM-backed /tmp), to be copied again later. Here each part
-    goes straight to a hidden file in the uploads folder, hashed while it arrives, so storing
-    it is a rename. Whoever parses the form first (the API-key lookup reads form fields) gets
-    the same treatment. Spools not stored by the view are deleted when the request ends.
+    Werkzeug's parser would keep up to 500 KB of a part in memory and the rest in a temporary
+    file elsewhere (possibly a RAM-backed /tmp), to be copied again later, and reading the body
+    through it took most of a large upload's time (see octoserve.api.multipart). Here the body
+    is read in 1 MiB steps, from gunicorn's socket when possible (octoserve.api.body), and each
+    file part goes straight to a hidden file in the uploads folder, hashed while it arrives, so
+    storing it is a rename. Whoever parses the form first (the API-key lookup reads form
+    fields) gets the same treatment. Spools not stored by the view are deleted when the
+    request ends.
     """
 
     def _is_upload(self) -> bool:
@@ -47,9 +54,31 @@ class UploadRequest(Request):
     def max_content_length(self, value):
         self._max_content_length = value
 
-    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
-        if not self._is_upload():
-            return super()._get_file_stream(total_content_length, content_type, filename, content_length)
+    def _load_form_data(self) -> None:
+        """Parse an upload's multipart body with MultipartReader (anything else as werkzeug does)."""
+        if "form" in self.__dict__ or not self._is_upload() or self.mimetype != "multipart/form-data":
+            super()._load_form_data()
+            return
+        try:
+            boundary = self.mimetype_params.get("boundary", "").encode("ascii")
+        except UnicodeEncodeError:
+            raise MalformedBody("the boundary is not ASCII") from None
+        limit = self.max_content_length
+        if limit is not None and self.content_length is not None and self.content_length > limit:
+            raise RequestEntityTooLarge()
+        # Without gunicorn's socket, werkzeug's stream enforces the limit on a body of unknown
+        # length (chunked) and notices a body that ends early.
+        stream = SocketBody.attach(self.environ) or self._get_stream_for_parsing()
+        reader = MultipartReader(readinto_of(stream), boundary, self._new_spool,
+                                 max_field_size=self.max_form_memory_size, max_parts=self.max_form_parts)
+        fields, files = reader.parse()
+        storage = self.parameter_storage_class
+        self.__dict__.update(stream=io.BytesIO(), form=storage(fields), files=storage(
+            (part.name, FileStorage(spool, part.filename, part.name, headers=part.headers))
+            for part, spool in files))
+
+    def _new_spool(self, _part) -> UploadSpool:
+        """A spool for a file part, deleted when the request ends unless the view stored it."""
         spool = current_app.extensions["octoserve"].files.new_spool()
         self.__dict__.setdefault("_upload_spools", []).append(spool)
         return spool

@@ -195,3 +195,103 @@ def test_raw_traversal_requests_over_http(server, raw_path):
             reply += chunk
     status = int(reply.split(b" ", 2)[1])
     assert status in (400, 404), reply[:300]
+
+
+# -- the upload reader on gunicorn's socket (octoserve.api.body): fields, keep-alive, pipelining --------
+class RawConnection:
+    """One client connection, requests written by hand, responses read from one buffered reader."""
+
+    def __init__(self, server):
+        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        self.reader = self.sock.makefile("rb")
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def response(self):
+        status = int(self.reader.readline().split()[1])
+        headers = {}
+        while (line := self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            headers[name.strip().lower()] = value.strip()
+        return status, headers, self.reader.read(int(headers.get("content-length", 0)))
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
+def field(name: str, value: str) -> bytes:
+    return f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n".encode()
+
+
+def post(body: bytes) -> bytes:
+    """A POST /api/files/local of a multipart body (the boundary quoted in the header, as some clients do)."""
+    return (f"POST /api/files/local HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: {KEY}\r\n"
+            f"Content-Type: multipart/form-data; boundary=\"{BOUNDARY}\"\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+
+
+def get(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: {KEY}\r\n\r\n".encode()
+
+
+def test_fields_around_the_file_and_keep_alive_over_gunicorn(clean):
+    """A 3 MB file with fields before and after it, then a second request on the same connection."""
+    server = clean
+    data = os.urandom(3 * MB + 12345)  # random bytes: any byte sequence must come through intact
+    body = (field("select", "false") + multipart_head("raw.gcode") + data + b"\r\n" + field("path", "in/here")
+            + f"--{BOUNDARY}--\r\n".encode())
+    connection = RawConnection(server)
+    try:
+        connection.send(post(body))
+        status, headers, reply = connection.response()
+        assert status == 201, reply
+        assert headers.get("connection", "").lower() != "close"
+        connection.send(get("/api/files/local/in/here/raw.gcode"))
+        status, _, reply = connection.response()
+        assert status == 200, reply
+    finally:
+        connection.close()
+    entry = requests.get(f"{server.url}/api/files/local/in/here/raw.gcode", headers={"X-Api-Key": KEY},
+                         timeout=10).json()
+    assert entry["hash"] == hashlib.sha1(data).hexdigest() and entry["size"] == len(data)
+    assert (server.basedir / "uploads" / "in" / "here" / "raw.gcode").read_bytes() == data
+    assert uploads_of(server) == ["in", "in/here", "in/here/raw.gcode"]
+
+
+def test_a_pipelined_request_behind_an_upload_is_answered(clean):
+    """gunicorn read the next request along with the small body: it is handed back, not swallowed."""
+    server = clean
+    body = multipart_head("small.gcode") + LINE * 10 + TAIL
+    connection = RawConnection(server)
+    try:
+        connection.send(post(body) + get("/api/files/local/small.gcode"))
+        assert connection.response()[0] == 201
+        status, _, reply = connection.response()
+    finally:
+        connection.close()
+    assert status == 200 and b'"small.gcode"' in reply
+    assert (server.basedir / "uploads" / "small.gcode").read_bytes() == LINE * 10
+
+
+@pytest.mark.parametrize("body", [
+    multipart_head("cut.gcode") + LINE * 1000,  # all of Content-Length arrives, the final boundary never does
+    f"--{BOUNDARY}\r\nContent-Type: text/plain\r\n\r\n".encode() + LINE * 1000 + TAIL,  # refused at once
+], ids=["unterminated", "refused-halfway"])
+def test_a_bad_body_is_400_and_the_connection_stays_usable(clean, body):
+    """Whatever part of the body the reader took, gunicorn skips the rest before the next request.
+
+    (gunicorn skips at most 64 KiB so; with more left over it closes the connection instead.)
+    """
+    server = clean
+    connection = RawConnection(server)
+    try:
+        connection.send(post(body))
+        status, _, reply = connection.response()
+        assert status == 400 and b"Invalid multipart/form-data body" in reply, reply
+        connection.send(get("/api/version"))
+        assert connection.response()[0] == 200
+    finally:
+        connection.close()
+    assert uploads_of(server) == []

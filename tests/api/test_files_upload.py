@@ -168,6 +168,53 @@ def test_a_truncated_upload_leaves_nothing(client, personas, services):
     assert tree_of(uploads(services)) == []
 
 
+def raw_upload(client, parts: list, boundary="b0und4ry", quoted=False):
+    """POST a multipart body made by hand: ``parts`` are (name, value) fields and (name, filename, data) files."""
+    body = b""
+    for name, *rest in parts:
+        filename = f'; filename="{rest[0]}"' if len(rest) == 2 else ""
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{filename}\r\n\r\n").encode()
+        body += rest[-1] if isinstance(rest[-1], bytes) else rest[-1].encode()
+        body += b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    value = f'"{boundary}"' if quoted else boundary
+    return client.post("/api/files/local", data=body, headers=ADMIN,
+                       content_type=f"multipart/form-data; boundary={value}")
+
+
+def test_fields_before_and_after_the_file_count(client, personas, services, printer):  # noqa: F811
+    response = raw_upload(client, [("select", "true"), ("file", "cube.gcode", GCODE), ("path", "after/the/file"),
+                                   ("filename", "named late.gcode")])
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["files"]["local"]["path"] == "after/the/file/named_late.gcode"
+    assert response.get_json()["effectiveSelect"] is True
+    assert (uploads(services) / "after" / "the" / "file" / "named_late.gcode").read_bytes() == GCODE
+
+
+def test_a_quoted_boundary_with_spaces(client, personas, services):
+    response = raw_upload(client, [("file", "q.gcode", GCODE)], boundary="with space:and=equals", quoted=True)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert (uploads(services) / "q.gcode").read_bytes() == GCODE
+
+
+def test_only_the_first_file_part_is_stored_and_the_others_leave_nothing(client, personas, services):
+    response = raw_upload(client, [("file", "first.gcode", b"G1 X1\n"), ("file", "second.gcode", b"G1 X2\n"),
+                                   ("extra", "third.gcode", b"G1 X3\n")])
+    assert response.status_code == 201
+    assert tree_of(uploads(services)) == ["first.gcode"]
+    assert services.files.metadata.get("first.gcode")["hash"] == sha1(b"G1 X1\n")
+
+
+def test_a_malformed_body_is_400_and_leaves_nothing(client, personas, services):
+    body = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.gcode"\r\n\r\nG1\r\n'
+            b"--b\r\n\r\nx\r\n--b--")  # the second part has no headers at all
+    response = client.post("/api/files/local", data=body, headers=ADMIN, content_type="multipart/form-data; boundary=b")
+    assert_error(response, 400, "Invalid multipart/form-data body: a part has no Content-Disposition header")
+    assert_error(client.post("/api/files/local", data=b"x", headers=ADMIN, content_type="multipart/form-data"), 400,
+                 "Invalid multipart/form-data body: the Content-Type has no usable boundary")
+    assert tree_of(uploads(services)) == []
+
+
 # -- folders ---------------------------------------------------------------------------------------
 def test_create_folder(client, personas, services):
     response = upload(client, None, foldername="New Folder", path="top")

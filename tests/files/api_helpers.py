@@ -55,14 +55,22 @@ def ready_snapshot(**flags) -> dict:
 
 
 class ScriptedPrinter:
-    """A PrinterClient stand-in: the test sets the snapshot, calls are recorded (and may fail)."""
+    """A PrinterClient stand-in: the test sets the snapshot, calls are recorded (and may fail).
+
+    Finished analyses reach the daemon from a background thread whenever they end; they are
+    kept apart in ``analysed`` so that ``calls`` holds just what the requests asked for.
+    """
 
     def __init__(self):
         self.snapshot = ready_snapshot()
         self.calls = []
+        self.analysed = []
         self.fail_with = None
 
     def call(self, method, **params):
+        if method == "job_analysed":
+            self.analysed.append(params)
+            return None
         self.calls.append((method, params))
         if self.fail_with is not None:
             raise self.fail_with
