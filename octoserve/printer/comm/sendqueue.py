@@ -230,10 +230,11 @@ class SendQueue:
         number = self._replay_next
         out = self._history[number]
         is_m110 = number == self._history_low and m110_target(out.command) is not None
-        # One replayed line at a time until the firmware takes one: a window of replayed lines
-        # could meet echoes of the old window and be drained with them, over and over. Once a
-        # numbered line was acked the episode is over and the rest of the replay uses the window.
-        if self._in_flight and (is_m110 or self._resend_number is not None or not self._admits(len(out.data))):
+        # While echoes of the old window may still come, one replayed line at a time: a window of
+        # replayed lines could meet them and be drained with them, over and over. A lone line can
+        # only be drained by an echo, and each line in flight echoes at most once, so this ends.
+        # With no echo possible, or once the firmware took a replayed line, the window is used.
+        if self._in_flight and (is_m110 or self.echoes_pending or not self._admits(len(out.data))):
             return None
         self._replay_next = number + 1
         if is_m110:
