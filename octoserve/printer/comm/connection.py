@@ -230,8 +230,14 @@ class Connection(JobStreaming):
                         self.pump()
 
     def echo_quiet(self) -> float:
-        """How long the line must stay quiet before an unanswered replayed line counts as drained: a few round trips."""
-        return min(0.05, max(0.0005, 3 * self.rtt))
+        """How long the line must stay quiet before an unanswered replayed line counts as drained.
+
+        Three round trips, but never under 20 ms: a replayed line whose ok is merely late (a busy
+        machine, a full planner) would otherwise go twice, and the refusal of the second copy
+        empties the firmware's buffer again while later lines are on the wire; with 1 ms acks
+        and a loaded CPU that turned one resend into thousands.
+        """
+        return min(0.05, max(0.02, 3 * self.rtt))
 
     def note_round_trip(self, out, now) -> None:
         if out is not None and out.sent_at:
