@@ -30,12 +30,12 @@ def load_simulator():
 
 
 class EchoAfterReplay:
-    """The firmware side: Marlin's checks, every 5th line refused once, echoes delivered late."""
+    """The firmware side: Marlin's checks, every 7th line refused once, echoes delivered late."""
 
     def __init__(self, lines):
         sim = load_simulator()
         self.record = sim.Record([line.encode() for line in lines])
-        self.firmware = sim.Firmware(self.record, advanced_ok=True, buffer_free=3, resend_every=5)
+        self.firmware = sim.Firmware(self.record, advanced_ok=True, buffer_free=3, resend_every=7)
         self.master, slave = os.openpty()
         tty.setraw(slave)
         self.slave = slave
@@ -60,20 +60,22 @@ class EchoAfterReplay:
         now = time.monotonic()
         if self.refused is not None:
             if self.refused not in lines:
-                self.held.extend(lines)
+                self.held.extend(lines)  # lines the host sent behind the refused one
                 return
-            if self.echo_sent_at is None:
+            if self.held and self.echo_sent_at is None:
                 # The held line and the replay arrive together: the held line's error drains the replay.
                 self.echo_sent_at = now
                 lines, self.held = self.held + lines, []
                 self.reply(self.firmware.feed(lines, now))
                 return
-            self.resent_after.append(now - self.echo_sent_at)
+            if self.echo_sent_at is not None:
+                self.resent_after.append(now - self.echo_sent_at)
+            # (Nothing was behind the refused line: no echo could drain its replay this time.)
             self.refused = self.echo_sent_at = None
         for index, line in enumerate(lines):
             reply = self.firmware.feed([line], now)
             self.reply(reply)
-            if b"checksum mismatch" in reply and index + 1 < len(lines):
+            if b"checksum mismatch" in reply:
                 self.refused, self.held = line, lines[index + 1:]
                 return
 
@@ -88,7 +90,7 @@ class EchoAfterReplay:
 
 
 def test_a_replayed_line_drained_by_an_echo_is_sent_again_once_the_line_is_quiet():
-    lines = job_lines(60)
+    lines = job_lines(300)
     firmware = EchoAfterReplay(lines)
     firmware.thread.start()
     connection = Connection(firmware.path, 250000, RecordingListener(), ConnectionOptions())
