@@ -209,6 +209,8 @@ class Run:
     def actions(self):
         fw = self.fw
         actions = [] if fw.rx or fw.out else ["timeout"]  # a timeout is silence on the line
+        if not (fw.rx or fw.out) and self.queue.recovering:
+            actions.append("quiet")  # a replayed line unanswered on a silent line: the connection sends it again
         if fw.rx:
             actions += ["process"] * 4
             if self.faults and fw.rx[0].startswith(b"N"):
@@ -256,6 +258,8 @@ class Run:
             fw.resend(d.last_resend)
         elif action == "user":
             self.user_command()
+        elif action == "quiet":
+            self.queue.resend_unacknowledged()
         else:
             d.timeout()
         d.pump()
