@@ -74,8 +74,8 @@ class ReplyHandler:
     def _after_resend_ok(self) -> None:
         """Replay at once. If echoes of lines in flight behind the bad one may still come, one of
         them can arrive together with the replayed line, and Marlin drains its receive buffer on
-        the echo's error: then the replayed line gets no ok, and the reader sends it again as soon
-        as the line has been quiet for a few round trips (see Connection.echo_quiet). The same
+        the echo's error: then the replayed line gets no ok, and the reader sends it again once the
+        line has been quiet for Connection.echo_quiet() (three round trips, at least 20 ms). The same
         goes for a replayed line already in flight when an echo came."""
         c = self.c
         queue = c.queue
