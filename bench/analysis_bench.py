@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHY = Path(__file__).resolve().parent.parent.parent / "shared" / "gcode" / "benchy-prusaslicer-2.2.gcode"
+BENCHY = Path(__file__).resolve().parent.parent / "tests" / "data" / "gcode" / "benchy-prusaslicer-2.2.gcode"
 PURE_VARIABLE = "OCTOSERVE_ANALYSIS_PURE"
 
 
@@ -38,7 +38,7 @@ def whole_process(path: str, runs: int) -> dict:
         "python -m octoserve.files.analysis (C)": ([sys.executable, "-m", "octoserve.files.analysis", path], plain),
     }
     times = {name: [] for name in cases}
-    for name, (command, env) in cases.items():
+    for command, env in cases.values():
         run_once(command, env)  # warm the page cache and .pyc files
     for _ in range(runs):
         for name, (command, env) in cases.items():

@@ -41,7 +41,7 @@ def _median(values):
 def _paired_ratio(a, b, higher_better):
     """Median over runs of octoserve's advantage (>1 = octoserve better), paired run by run when possible."""
     if a and b and len(a) == len(b):
-        ratios = [x / y if higher_better else y / x for x, y in zip(a, b) if x and y]
+        ratios = [x / y if higher_better else y / x for x, y in zip(a, b, strict=True) if x and y]
         return statistics.median(ratios) if ratios else None
     ma, mb = _median(a), _median(b)
     if not ma or not mb:
@@ -54,7 +54,7 @@ def _own_fraction(results, host, measure):
     idle = _values(results, host, "stream-idle", "lines_per_s")
     other = _values(results, host, measure, "lines_per_s")
     if idle and len(idle) == len(other):
-        fractions = [o / i for o, i in zip(other, idle) if o is not None and i]
+        fractions = [o / i for o, i in zip(other, idle, strict=True) if o is not None and i]
         return statistics.median(fractions) if fractions else None
     mi, mo = _median(idle), _median(other)
     return mo / mi if mi and mo is not None else None
@@ -103,7 +103,8 @@ def targets(results, s) -> list:
     upload_rss = s["upload-rss"][OCTOSERVE]
     return [
         ("streaming with instant acks >= 3x OctoPrint", check(s["stream-idle"]["ratio"], lambda r: r >= 3)),
-        ("with 8 pollers >= 90 % of octoserve's own instant-ack rate", check(own("stream-pollers"), lambda r: r >= 0.9)),
+        ("with 8 pollers >= 90 % of octoserve's own instant-ack rate",
+         check(own("stream-pollers"), lambda r: r >= 0.9)),
         ("resend every 50 lines >= 85 % of own instant-ack rate, job intact",
          False if resend_failed else check(own("stream-resend50"), lambda r: r >= 0.85)),
         ("acks 1 ms late >= 2x OctoPrint", check(s["stream-latency1ms"]["ratio"], lambda r: r >= 2)),

@@ -28,7 +28,7 @@ import scenarios  # noqa: E402
 from hosts import OctoPrint, Octoserve, Unsupported, ensure_octoprint_venv, multipart  # noqa: E402
 
 REPO = os.path.dirname(HERE)
-BENCHY = "/work/shared/gcode/benchy-prusaslicer-2.2.gcode"
+BENCHY = os.path.join(REPO, "tests", "data", "gcode", "benchy-prusaslicer-2.2.gcode")  # in the repository
 MEASURES = ("analysis", "startup", "memory", "stream", "upload")
 
 
@@ -173,7 +173,8 @@ class Bench:
                         log(f"{name} {host.name} run {i + 1}: {rate or 0:.0f} lines/s, "
                             f"{value['job_lines_accepted']}/{value['expected_job_lines']} job lines, "
                             f"intact={value['intact']}"
-                            + (f", {value['poll_requests_per_s']:.0f} polls/s" if 'poll_requests_per_s' in value else "")
+                            + (f", {value['poll_requests_per_s']:.0f} polls/s"
+                               if 'poll_requests_per_s' in value else "")
                             + ("" if value["intact"] else f" problems={value.get('problem_texts')} "
                                                           f"end={value.get('host_state_at_end')}"))
 
@@ -205,7 +206,8 @@ def _interrupt(signum, frame):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--reference", action="store_true", help="also run OctoPrint 1.11.8 (own venv) and print ratios")
+    parser.add_argument("--reference", action="store_true",
+                        help="also run OctoPrint 1.11.8 (own venv) and print ratios")
     parser.add_argument("--reference-venv", default="/tmp/octoprint-ref",
                         help="throwaway venv for OctoPrint (made with pip install OctoPrint==1.11.8 if missing)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (medians are reported)")

@@ -104,8 +104,9 @@ class Record:
                 self.last_job_number = number
         elif command in self.job_set:
             where = self.pointer + 1
+            wanted = expected[self.pointer].decode(errors="replace") if where <= len(expected) else "end of job"
             self.problem(f"job line out of place at position {where}: got {command.decode(errors='replace')!r}, "
-                         f"expected {expected[self.pointer].decode(errors='replace') if where <= len(expected) else 'end of job'!r}")
+                         f"expected {wanted!r}")
         else:
             code = command.split(b" ", 1)[0].decode(errors="replace").upper()
             self.extra_commands[code] = self.extra_commands.get(code, 0) + 1

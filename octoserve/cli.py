@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from octoserve.config import BASEDIR_VARIABLE, SETTINGS, parse_cli_value
+from octoserve.config import BASEDIR_VARIABLE, SETTINGS, parse_cli_value, resolve_basedir
 from octoserve.errors import OctoserveError
 
 
@@ -44,13 +44,46 @@ class OneLineErrors(click.Group):
             raise click.ClickException(f"unexpected {type(exc).__name__}: {exc}") from None
 
 
+class WithPluginCommands(OneLineErrors):
+    """The top-level group: the core commands, then those plugins add (octoserve_cli_commands).
+
+    Plugins are asked only for a name that is not a core command, or for the list of all
+    commands: ``octoserve user list`` never calls the hook.
+    """
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self._plugin_commands(ctx)))
+
+    def get_command(self, ctx, name):
+        return super().get_command(ctx, name) or self._plugin_commands(ctx).get(name)
+
+    def _plugin_commands(self, ctx) -> dict:
+        if "plugin_commands" not in ctx.meta:
+            ctx.meta["plugin_commands"] = self._load_plugin_commands(ctx.params.get("basedir"))
+        return ctx.meta["plugin_commands"]
+
+    def _load_plugin_commands(self, basedir) -> dict:
+        from octoserve.plugins import build_plugin_manager
+
+        manager = build_plugin_manager(resolve_basedir(basedir))
+        commands = {}
+        for plugin, answer in manager.call_each("octoserve_cli_commands"):
+            for command in answer or []:
+                if not isinstance(command, click.Command) or command.name in self.commands | commands.keys():
+                    manager.failed[plugin] = f"octoserve_cli_commands: cannot add {command!r}"
+                    logging.getLogger(__name__).error("plugin %s: %s", plugin, manager.failed[plugin])
+                    continue
+                commands[command.name] = command
+        return commands
+
+
 basedir_option = click.option(
-    "--basedir", envvar=BASEDIR_VARIABLE, type=click.Path(file_okay=False),
+    "--basedir", envvar=BASEDIR_VARIABLE, type=click.Path(file_okay=False), is_eager=True,  # before --help
     help=f"Base directory (default ~/.octoserve, or ${BASEDIR_VARIABLE}).",
 )
 
 
-@click.group(cls=OneLineErrors)
+@click.group(cls=WithPluginCommands)
 @basedir_option
 @click.version_option(package_name="octoserve")
 @click.pass_context
@@ -79,7 +112,8 @@ def _services(ctx):
 @cli.command()
 @click.option("--host", help="Address to listen on (setting server.host, default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (setting server.port, default 5000).")
-@click.option("--basedir", "serve_basedir", type=click.Path(file_okay=False), help="Base directory (as the global option).")
+@click.option("--basedir", "serve_basedir", type=click.Path(file_okay=False),
+              help="Base directory (as the global option).")
 @click.pass_context
 def serve(ctx, host, port, serve_basedir):
     """Run the server."""
@@ -89,21 +123,13 @@ def serve(ctx, host, port, serve_basedir):
     run_server(serve_basedir or ctx.obj["basedir"], host, port)
 
 
-@cli.command("virtual-printer", context_settings={"ignore_unknown_options": True, "help_option_names": []})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def virtual_printer(args):
-    """Run the virtual printer on a pseudo-terminal for another host (--link PATH; --help for more)."""
-    from plugins.virtual_printer import main as run_virtual_printer
-
-    sys.exit(run_virtual_printer(list(args)))
-
-
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print OctoPrint's gcodeAnalysis as JSON instead.")
 def analyse(file, as_json):
     """Analyse a G-code file: print time (a simulation of the firmware's planner), filament, size."""
-    from octoserve.files.analysis import analyse as analyse_file, report  # only this command needs it
+    from octoserve.files.analysis import analyse as analyse_file  # only this command needs it
+    from octoserve.files.analysis import report
 
     result = analyse_file(file)
     click.echo(json.dumps(result, indent=2) if as_json else report.summary(os.path.basename(file), result))

@@ -2,9 +2,10 @@
 import copy
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from octoserve.errors import Invalid, NotFound
 
@@ -32,7 +33,8 @@ STRING = ValueType("a string", lambda v: isinstance(v, str))
 OPTIONAL_STRING = ValueType("a string or null", lambda v: v is None or isinstance(v, str))
 OPTIONAL_BAUDRATE = ValueType("a baud rate (positive integer) or null", lambda v: v is None or (_is_int(v) and v > 0))
 NON_NEGATIVE = ValueType("a non-negative integer", lambda v: _is_int(v) and v >= 0)
-SECONDS = ValueType("a positive number of seconds", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0)
+SECONDS = ValueType("a positive number of seconds",
+                    lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0)
 OBJECT_LIST = ValueType("a list of objects", lambda v: isinstance(v, list) and all(isinstance(i, dict) for i in v))
 STRING_LIST = ValueType(
     "a list of strings", lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v)

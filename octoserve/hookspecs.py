@@ -29,3 +29,15 @@ def octoserve_serial_ports():
     returns ``(path, close)``: a device path or pyserial URL the comm layer opens, and a
     callable run when the connection ends. Every plugin's answer is used; names must differ.
     """
+
+
+@hookspec
+def octoserve_cli_commands():
+    """Add commands to the ``octoserve`` command line.
+
+    Called in the CLI process, on its main thread, only when the command line names a
+    command that is not a core one, or asks for the list of commands (``octoserve --help``);
+    a core command never calls it. Return a list of ``click.Command`` objects; each
+    becomes ``octoserve <command name>``. A name that a core command or an earlier plugin
+    already has is refused and the plugin listed as failed. Every plugin's answer is used.
+    """

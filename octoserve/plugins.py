@@ -30,6 +30,21 @@ class PluginManager(pluggy.PluginManager):
         for path in sorted(folder.glob("*.py")):
             self._guarded_register(path.stem, lambda p=path: _import_file(p))
 
+    def call_each(self, hook_name: str, **kwargs) -> list:
+        """Call one hook on every plugin, each call guarded: ``[(plugin_name, answer), ...]``.
+
+        A plugin whose implementation raises is logged and recorded in ``failed``, and the
+        others still answer: one broken plugin never takes a feature down with it.
+        """
+        answers = []
+        for impl in getattr(self.hook, hook_name).get_hookimpls():
+            try:
+                answers.append((impl.plugin_name, impl.function(**kwargs)))
+            except Exception as exc:
+                self.failed[impl.plugin_name] = f"{hook_name}: {type(exc).__name__}: {exc}"
+                log.error("plugin %s failed in %s", impl.plugin_name, self.failed[impl.plugin_name])
+        return answers
+
     def _guarded_register(self, name, loader) -> None:
         if self.has_plugin(name):
             return

@@ -1,13 +1,10 @@
 """The printer daemon in a thread of the test process, through its real socket protocol."""
 import time
 
-import pytest
-
-from octoserve.printer.client import PrinterClient
 from octoserve.printer.daemon import DaemonServer
 from octoserve.printer.protocol import socket_path
 from octoserve.printer.service import PrinterService
-from plugins.virtual_printer import VirtualPrinter
+from octoserve_plugins.virtual_printer import VirtualPrinter
 
 
 class VirtualPorts:
@@ -55,21 +52,6 @@ def wait_for(predicate, timeout=10.0, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.01)
-
-
-@pytest.fixture
-def printer_daemon(basedir):
-    daemon = RunningDaemon(basedir)
-    yield daemon
-    daemon.stop()
-
-
-@pytest.fixture
-def printer_client(printer_daemon, services):
-    client = PrinterClient(printer_daemon.basedir, services.events, retry_interval=0.05).start()
-    assert client.wait_connected(5)
-    yield client
-    client.stop()
 
 
 def connect_virtual(client, timeout=10.0):

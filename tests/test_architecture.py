@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "octoserve"
+BUNDLED = PACKAGE.parent / "plugins"  # installed as octoserve_plugins
+BUNDLED_NAMES = ("plugins", "octoserve_plugins")
 LEAVES = {"octoserve", "octoserve.config", "octoserve.errors", "octoserve.events", "octoserve.hookspecs"}
 
 # Area -> the areas it may import besides itself and the leaves. Checked by prefix, most specific first.
@@ -86,15 +88,26 @@ def test_imports_point_one_way(path):
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: module_name(p))
+def test_core_code_never_imports_a_bundled_plugin(path):
+    # The core reaches its bundled plugins through the plugin manager, like any third-party one.
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+            [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+        assert not [n for n in names if n.split(".")[0] in BUNDLED_NAMES], f"{module_name(path)} imports {names}"
+
+
+@pytest.mark.parametrize("path", MODULES + sorted(BUNDLED.rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(PACKAGE.parent)))
 def test_module_small_and_documented(path):
     text = path.read_text()
     assert len(text.splitlines()) <= 400, f"{path.name} is over 400 lines"
     tree = ast.parse(text)
-    assert ast.get_docstring(tree), f"{module_name(path)} has no module docstring"
+    assert ast.get_docstring(tree), f"{path.name} has no module docstring"
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             length = node.end_lineno - node.lineno + 1
-            assert length <= 60, f"{module_name(path)}.{node.name} is {length} lines long"
+            assert length <= 60, f"{path.name}: {node.name} is {length} lines long"
 
 
 def test_the_rule_catches_a_wrong_arrow():

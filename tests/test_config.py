@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from octoserve.config import (
-    BASEDIR_VARIABLE, SETTINGS, Settings, ensure_basedir, parse_cli_value, resolve_basedir,
-)
+from octoserve.config import BASEDIR_VARIABLE, SETTINGS, Settings, ensure_basedir, parse_cli_value, resolve_basedir
 from octoserve.errors import Invalid, NotFound
 from octoserve.storage import Database
 

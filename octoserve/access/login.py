@@ -1,7 +1,7 @@
 """Who is asking: browser sessions and remember-me via flask-login, API keys from three places."""
 import os
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import g, request, session
@@ -44,19 +44,19 @@ def credentials_seen() -> datetime | None:
     """When this caller last proved who it is; API keys prove it on every request."""
     mechanism = login_mechanism()
     if mechanism == APIKEY:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     seen = session.get("credentials_seen") if mechanism else None
-    return datetime.fromtimestamp(seen, timezone.utc) if seen else None
+    return datetime.fromtimestamp(seen, UTC) if seen else None
 
 
 def credentials_fresh(timeout_minutes: int) -> bool:
     seen = credentials_seen()
-    return seen is not None and datetime.now(timezone.utc) - seen <= timedelta(minutes=timeout_minutes)
+    return seen is not None and datetime.now(UTC) - seen <= timedelta(minutes=timeout_minutes)
 
 
 def mark_password_login() -> None:
     session["login_mechanism"] = PASSWORD
-    session["credentials_seen"] = datetime.now(timezone.utc).timestamp()
+    session["credentials_seen"] = datetime.now(UTC).timestamp()
 
 
 def load_secret_key(basedir: Path) -> bytes:

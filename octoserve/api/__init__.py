@@ -4,7 +4,16 @@ from flask_restx import Api
 
 from octoserve import __version__
 from octoserve.api import (
-    access_groups, access_users, connection, files, job, login, printer, printer_control, printerprofiles, version,
+    access_groups,
+    access_users,
+    connection,
+    files,
+    job,
+    login,
+    printer,
+    printer_control,
+    printerprofiles,
+    version,
     wizard,
 )
 from octoserve.api.errors import error_response

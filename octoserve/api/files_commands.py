@@ -6,8 +6,18 @@ from werkzeug.exceptions import UnsupportedMediaType
 from octoserve.access.guards import check_permission
 from octoserve.api.common import json_body, no_content, truthy
 from octoserve.api.files_common import (
-    LOCAL, SDCARD, analysis, deselect_if_within, in_use, printer, ready, refs, resource_url, select_for_job,
-    snapshot, storage,
+    LOCAL,
+    SDCARD,
+    analysis,
+    deselect_if_within,
+    in_use,
+    printer,
+    ready,
+    refs,
+    resource_url,
+    select_for_job,
+    snapshot,
+    storage,
 )
 from octoserve.errors import Conflict, Invalid, NotFound
 from octoserve.files import names

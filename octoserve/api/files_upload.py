@@ -14,7 +14,17 @@ from octoserve.access.guards import has_permission, services
 from octoserve.api.body import SocketBody, readinto_of
 from octoserve.api.common import truthy
 from octoserve.api.files_common import (
-    LOCAL, SDCARD, analysis, busy_paths, printer, ready, refs, resource_url, select_for_job, snapshot, storage,
+    LOCAL,
+    SDCARD,
+    analysis,
+    busy_paths,
+    printer,
+    ready,
+    refs,
+    resource_url,
+    select_for_job,
+    snapshot,
+    storage,
 )
 from octoserve.api.multipart import MalformedBody, MultipartReader
 from octoserve.errors import Conflict, Forbidden, Invalid, NotFound, OctoserveError

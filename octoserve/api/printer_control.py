@@ -3,9 +3,7 @@ from flask_restx import Resource, fields
 
 from octoserve.access.guards import check_permission, require, services
 from octoserve.api.common import json_body, no_content, truthy
-from octoserve.api.printer import (
-    command_of, current_profile, ns, number, operational_snapshot, percent, printer, send,
-)
+from octoserve.api.printer import command_of, current_profile, ns, number, operational_snapshot, percent, printer, send
 from octoserve.errors import Invalid, NotFound, NotOperational
 
 printhead_command = ns.model("PrintheadCommand", {

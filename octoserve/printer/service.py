@@ -55,7 +55,7 @@ class PrinterService:
         profiles = ProfileRepository(Database(basedir / "printerprofiles.json"), settings)
         plugins = build_plugin_manager(basedir)
         providers = {}
-        for answer in plugins.hook.octoserve_serial_ports():
+        for _name, answer in plugins.call_each("octoserve_serial_ports"):
             providers.update(answer or {})
         return cls(basedir, settings, profiles, providers, _open_history(basedir))
 
@@ -269,7 +269,8 @@ class PrinterService:
                 "flags": machine.flags(sd_ready=sd_ready) if machine else _offline_flags(),
             },
             "connection": {
-                "port": getattr(connection, "display_port", None), "baudrate": connection.baudrate if connection else None,
+                "port": getattr(connection, "display_port", None),
+                "baudrate": connection.baudrate if connection else None,
                 "profile": self.profile_id or self.profiles.default_id(),
             },
             "temperatures": self.temperatures.current(),

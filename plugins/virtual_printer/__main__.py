@@ -1,4 +1,4 @@
-"""`python -m plugins.virtual_printer --link PATH`: the standalone mode without the CLI."""
+"""`python -m octoserve_plugins.virtual_printer --link PATH`: the standalone mode without the CLI."""
 import sys
 
 from . import main

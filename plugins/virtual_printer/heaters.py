@@ -26,10 +26,14 @@ class Heater:
 
     @property
     def actual(self) -> float:
+        self._settle()
+        return self._actual
+
+    def _settle(self) -> None:
+        """Move the curve up to now."""
         now = self.clock()
         self._advance((now - self._stamp) * self.speed)
         self._stamp = now
-        return self._actual
 
     @actual.setter
     def actual(self, value: float):
@@ -42,7 +46,7 @@ class Heater:
 
     @target.setter
     def target(self, value: float):
-        self.actual  # settle the curve up to now before its goal changes
+        self._settle()  # the curve up to now follows the old goal
         self._target = max(0.0, value)
 
     def _advance(self, dt: float):

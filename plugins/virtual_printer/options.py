@@ -2,7 +2,6 @@
 import dataclasses
 import uuid
 from dataclasses import dataclass, field
-from typing import Optional
 
 FIRMWARE_VERSION = "2.1.3"
 
@@ -15,7 +14,7 @@ class Options:
     advanced_ok: bool = False          # ADVANCED_OK: "ok N<n> P<p> B<b>"
     ok_after_resend: bool = True       # Marlin 2.1 sends "ok" after "Resend:"; 2.0.x does not
     ack_delay_ms: float = 0.0          # latency added to everything the firmware sends (USB model)
-    rx_buffer: Optional[int] = None    # bytes of unprocessed input held; the overflow is dropped
+    rx_buffer: int | None = None    # bytes of unprocessed input held; the overflow is dropped
     resend_every: int = 0              # reject every n-th numbered line with a checksum error
     max_line: int = 96                 # MAX_CMD_SIZE: longer lines are truncated
     bufsize: int = 4                   # command slots, reported as B in ADVANCED_OK
@@ -38,7 +37,7 @@ class Options:
 
     # SD card
     sd_card: bool = True               # a card is inserted
-    sd_folder: Optional[str] = None    # folder holding the card's files; default a temp dir
+    sd_folder: str | None = None    # folder holding the card's files; default a temp dir
 
     # Identity
     machine_type: str = "Virtual"

@@ -17,3 +17,11 @@ def _start():
 def octoserve_serial_ports():
     """Called in the printer daemon: connecting to VIRTUAL starts a fresh virtual printer."""
     return {PORT: _start}
+
+
+@hookimpl
+def octoserve_cli_commands():
+    """Called in the CLI: `octoserve virtual-printer --link PATH` serves a virtual printer to other hosts."""
+    from .cli import command  # click is only needed when the CLI asks
+
+    return [command]

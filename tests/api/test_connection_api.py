@@ -1,12 +1,16 @@
 """GET and POST /api/connection end to end: the real daemon, its comm layer and the virtual printer."""
 import pytest
 
-from tests.api.printer_fixtures import (  # noqa: F401
-    ADMIN, add_profile, app, connect, connected, disconnect, printer_client, printer_daemon, printer_options,
-    snapshot,
-)
+from tests.api.printer_helpers import ADMIN, add_profile, connect, disconnect, snapshot
 from tests.api.seeded import assert_error
 from tests.daemon_helpers import wait_for
+
+
+@pytest.fixture
+def printer(printer_client):
+    """The app drives the printer daemon, down to the virtual printer."""
+    return printer_client
+
 
 CLOSED = {"state": "Closed", "port": None, "baudrate": None, "printerProfile": "_default"}
 OPTION_KEYS = {"ports", "baudrates", "printerProfiles", "portPreference", "baudratePreference",

@@ -3,8 +3,16 @@ import pytest
 
 from octoserve.errors import Conflict
 from tests.api.seeded import assert_error
-from tests.files.api_helpers import (  # noqa: F401
-    ADMIN, GCODE, USER, app, printer, ready_snapshot, sha1, tree_of, upload, uploads, wait_for_analysis,
+from tests.files.api_helpers import (
+    ADMIN,
+    GCODE,
+    USER,
+    ready_snapshot,
+    sha1,
+    tree_of,
+    upload,
+    uploads,
+    wait_for_analysis,
 )
 
 BASE = "http://localhost"

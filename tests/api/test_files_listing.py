@@ -2,7 +2,7 @@
 import pytest
 
 from tests.api.seeded import assert_error
-from tests.files.api_helpers import GCODE, READONLY, app, printer, sha1, upload  # noqa: F401
+from tests.files.api_helpers import GCODE, READONLY, sha1, upload
 
 BASE = "http://localhost"
 

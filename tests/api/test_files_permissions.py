@@ -10,7 +10,7 @@ import pytest
 
 from tests.api.seeded import FORBIDDEN_TEXT, assert_error, key
 from tests.conftest import with_csrf
-from tests.files.api_helpers import ADMIN, app, printer, tree_of, upload, uploads  # noqa: F401
+from tests.files.api_helpers import ADMIN, tree_of, upload, uploads
 
 ANONYMOUS = "anonymous"
 CALLERS = (ANONYMOUS, "guest", "readonly", "user", "admin")

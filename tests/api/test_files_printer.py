@@ -3,12 +3,17 @@ import pytest
 
 from octoserve.storage import Database
 from octoserve.storage.history import PrintHistory
-from tests.api.printer_fixtures import (  # noqa: F401
-    app, connect, printer_client, printer_daemon, printer_options, settle, snapshot,
-)
+from tests.api.printer_helpers import connect, settle, snapshot
 from tests.api.seeded import assert_error, key
 from tests.daemon_helpers import wait_for
 from tests.files.api_helpers import upload
+
+
+@pytest.fixture
+def printer(printer_client):
+    """The app drives the printer daemon, down to the virtual printer."""
+    return printer_client
+
 
 USER = key("user")
 LONG = "\n".join(f"G1 X{i % 100} Y{(i * 3) % 100} F3000" for i in range(400)).encode() + b"\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.files.api_helpers import ADMIN, app, printer, tree_of, upload, uploads  # noqa: F401
+from tests.files.api_helpers import ADMIN, tree_of, upload, uploads
 
 SECRET = b"; the secret\nG1 X0\n"
 URL_PATHS = [

@@ -6,9 +6,7 @@ from flask import request
 
 from octoserve.files.spool import UploadSpool
 from tests.api.seeded import assert_error, key
-from tests.files.api_helpers import (  # noqa: F401
-    ADMIN, GCODE, USER, app, printer, sha1, tree_of, upload, uploads, wait_for_analysis,
-)
+from tests.files.api_helpers import ADMIN, GCODE, USER, sha1, tree_of, upload, uploads, wait_for_analysis
 
 BASE = "http://localhost"
 

@@ -1,7 +1,8 @@
 """GET /api/access/permissions and the /api/access/groups collection and items."""
 import pytest
 
-from tests.api.seeded import CUSTOM_GROUP, FORBIDDEN_TEXT, assert_error, key
+from tests.api.seeded import FORBIDDEN_TEXT, assert_error, key
+from tests.conftest import CUSTOM_GROUP
 
 GROUPS = "/api/access/groups"
 ADMIN = key("admin")
@@ -86,7 +87,8 @@ def test_default_group_permissions(client, personas):
     assert groups["users"]["permissions"] == USERS_KEYS
     assert groups["users"]["dangerous"] is False
     assert groups["readonly"]["permissions"] == READONLY_KEYS
-    assert groups["readonly"]["needs"]["role"] == [r for r, k in zip(ROLES, CORE_KEYS) if k in READONLY_KEYS]
+    readonly_roles = [r for r, k in zip(ROLES, CORE_KEYS, strict=True) if k in READONLY_KEYS]
+    assert groups["readonly"]["needs"]["role"] == readonly_roles
     assert groups["guests"]["permissions"] == []
     assert groups["guests"]["needs"]["role"] == []
 

@@ -1,11 +1,16 @@
 """GET and POST /api/job end to end: API -> daemon -> comm layer -> virtual printer."""
 import pytest
 
-from tests.api.printer_fixtures import (  # noqa: F401
-    app, connect, printer_client, printer_daemon, printer_options, snapshot,
-)
+from tests.api.printer_helpers import connect, snapshot
 from tests.api.seeded import assert_error, key
 from tests.daemon_helpers import wait_for
+
+
+@pytest.fixture
+def printer(printer_client):
+    """The app drives the printer daemon, down to the virtual printer."""
+    return printer_client
+
 
 ADMIN, USER = key("admin"), key("user")
 MOVES = [f"G1 X{i % 100} Y{(i * 3) % 100} E{i * 0.02:.3f} F3000" for i in range(300)]

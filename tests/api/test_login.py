@@ -1,6 +1,6 @@
 """POST /api/login (active, passive), POST /api/logout, remember-me, GET /api/currentuser."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -42,9 +42,9 @@ def test_active_login_with_form_body(client, personas):
 
 
 def test_login_response_shape(client, personas):
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     body = login(client, "admin").get_json()
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
 
     assert body["name"] == "admin"
     assert body["active"] is True
@@ -202,7 +202,7 @@ def test_remember_me_survives_the_loss_of_the_session_cookie(client, personas):
 def test_remember_cookie_lasts_90_days(client, personas):
     login(client, "user", remember=True)
     expires = client.get_cookie(REMEMBER_COOKIE).expires
-    assert abs(expires - (datetime.now(timezone.utc) + timedelta(days=90))) < timedelta(minutes=5)
+    assert abs(expires - (datetime.now(UTC) + timedelta(days=90))) < timedelta(minutes=5)
 
 
 def test_remember_cookie_alone_logs_in_a_new_client(app, client, personas):

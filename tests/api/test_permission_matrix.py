@@ -10,8 +10,8 @@ no anonymous cell (the anonymous case is covered by the same endpoint on ``other
 """
 import pytest
 
-from tests.api.seeded import CUSTOM_GROUP, FORBIDDEN_TEXT, OTHER, assert_error, key
-from tests.conftest import PASSWORD, with_csrf
+from tests.api.seeded import FORBIDDEN_TEXT, assert_error, key
+from tests.conftest import CUSTOM_GROUP, OTHER, PASSWORD, with_csrf
 
 ANONYMOUS = "anonymous"
 CALLERS = (ANONYMOUS, "guest", "readonly", "user", "admin")

@@ -1,12 +1,16 @@
 """GET /api/printer and the tool, bed and chamber endpoints, end to end down to the virtual printer."""
 import pytest
 
-from tests.api.printer_fixtures import (  # noqa: F401
-    ADMIN, Wire, add_profile, app, connect, connected, fresh_report, printer_client, printer_daemon,
-    printer_options, settle, snapshot, start_printing, wire,
-)
+from tests.api.printer_helpers import ADMIN, Wire, add_profile, connect, fresh_report, settle, snapshot, start_printing
 from tests.api.seeded import assert_error
 from tests.daemon_helpers import wait_for
+
+
+@pytest.fixture
+def printer(printer_client):
+    """The app drives the printer daemon, down to the virtual printer."""
+    return printer_client
+
 
 FLAG_KEYS = {"operational", "printing", "cancelling", "pausing", "resuming", "finishing", "closedOrError",
              "error", "paused", "ready", "sdReady"}

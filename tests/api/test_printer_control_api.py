@@ -2,12 +2,16 @@
 end to end: what each request makes the virtual printer receive."""
 import pytest
 
-from tests.api.printer_fixtures import (  # noqa: F401
-    ADMIN, Wire, add_profile, app, connect, connected, printer_client, printer_daemon, printer_options, settle,
-    snapshot, start_printing, wire,
-)
+from tests.api.printer_helpers import ADMIN, Wire, add_profile, connect, settle, snapshot, start_printing
 from tests.api.seeded import assert_error
 from tests.daemon_helpers import wait_for
+
+
+@pytest.fixture
+def printer(printer_client):
+    """The app drives the printer daemon, down to the virtual printer."""
+    return printer_client
+
 
 BUSY = "Printer is not operational or currently printing"
 

@@ -18,7 +18,7 @@ import pytest
 from octoserve.app import create_app
 from octoserve.printer.client import PrinterClient
 from octoserve.services import open_services
-from tests.api.printer_fixtures import settle
+from tests.api.printer_helpers import settle
 from tests.api.seeded import FORBIDDEN_TEXT, assert_error, key
 from tests.conftest import PORT, with_csrf
 from tests.daemon_helpers import RunningDaemon, connect_virtual

@@ -3,10 +3,15 @@ import copy
 
 import pytest
 
-from tests.api.printer_fixtures import (  # noqa: F401
-    ADMIN, add_profile, app, connect, disconnect, printer_client, printer_daemon, printer_options,
-)
+from tests.api.printer_helpers import ADMIN, add_profile, connect, disconnect
 from tests.api.seeded import assert_error
+
+
+@pytest.fixture
+def printer(printer_client):
+    """The app drives the printer daemon, down to the virtual printer."""
+    return printer_client
+
 
 BASE = "http://localhost/api/printerprofiles"
 DEFAULT = {

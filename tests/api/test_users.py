@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from tests.api.seeded import OTHER, assert_error, key
-from tests.conftest import PASSWORD, PORT, login, persona_key, with_csrf
+from tests.api.seeded import assert_error, key
+from tests.conftest import OTHER, PASSWORD, PORT, login, persona_key, with_csrf
 
 USERS = "/api/access/users"
 ADMIN = key("admin")

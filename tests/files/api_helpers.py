@@ -1,25 +1,13 @@
 """Helpers for the files API tests (tests/api/test_files_*.py): uploads, a scripted printer, the analyser."""
 import hashlib
-import importlib.util
 import io
-import sys
 from pathlib import Path
 
-import pytest
-
-from octoserve.app import create_app
 from octoserve.printer.client import unavailable_snapshot
 from tests.api.seeded import key
-from tests.conftest import PORT
 
 ADMIN, USER, READONLY = key("admin"), key("user"), key("readonly")
 GCODE = b"G28\nG1 X10 Y10 Z0.2 F3000\nG1 X20 Y10 E1.0 F1200\nM84\n"
-REAL_ANALYSER = importlib.util.find_spec("octoserve.files.analysis.__main__") is not None
-STAND_IN = '''
-import json, os, sys
-print(json.dumps({"estimatedPrintTime": 12.5, "filament": {"tool0": {"length": 1.0, "volume": 0.0}},
-                  "_standIn": os.path.getsize(sys.argv[1])}))
-'''
 
 
 def upload(client, name="cube.gcode", data=GCODE, headers=ADMIN, location="local", **fields):
@@ -99,25 +87,6 @@ class ScriptedPrinter:
 
     def stop(self):
         pass
-
-
-@pytest.fixture
-def printer():
-    return ScriptedPrinter()
-
-
-@pytest.fixture
-def app(services, printer, tmp_path):
-    """The app on a scripted printer, its analysis queue on the real analyser (or a stand-in until it exists)."""
-    app = create_app(services=services, port=PORT, printer=printer)
-    app.testing = True
-    queue = app.extensions["octoserve.analysis"]
-    if not REAL_ANALYSER:
-        script = tmp_path / "stand_in_analyser.py"
-        script.write_text(STAND_IN)
-        queue.command = (sys.executable, str(script))
-    yield app
-    queue.stop()
 
 
 def wait_for_analysis(app, timeout=60) -> None:

@@ -10,6 +10,7 @@ from octoserve.errors import Conflict, Invalid, NotFound
 from octoserve.files import spool as spools
 from tests.files.conftest import DATA, add, leftovers
 
+
 def test_a_spool_hashes_while_writing_and_vanishes_unless_committed(storage):
     spool = storage.new_spool()
     for _ in range(3):

@@ -1,26 +1,7 @@
 """Fixtures: virtual printers on real ptys, and pyserial hosts connected to them."""
 import pytest
 
-from plugins.virtual_printer import VirtualPrinter
 from tests.plugins.serial_host import Host
-
-
-@pytest.fixture
-def make_printer(tmp_path):
-    """VirtualPrinter factory; every printer made is stopped after the test."""
-    printers = []
-
-    def make(**options):
-        options.setdefault("sd_folder", str(tmp_path))
-        options.setdefault("heat_speed", 100.0)
-        printer = VirtualPrinter(**options).start()
-        printers.append(printer)
-        return printer
-
-    yield make
-    for printer in printers:
-        printer.stop()
-        assert not printer.alive
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from plugins.virtual_printer.heaters import Heater, Thermals
+from octoserve_plugins.virtual_printer.heaters import Heater, Thermals
 
 TEMP_LINE = re.compile(rb" T:(\d+\.\d\d) /(\d+\.\d\d) B:(\d+\.\d\d) /(\d+\.\d\d) @:\d+ B@:\d+ W:(\?|\d+)")
 

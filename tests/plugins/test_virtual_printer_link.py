@@ -5,14 +5,12 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
+import pytest
 import serial
 
-from plugins.virtual_printer import Options, VirtualPrinter, link, run_link
+from octoserve_plugins.virtual_printer import Options, VirtualPrinter, link, run_link
 from tests.plugins.serial_host import Host
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_for(condition, seconds=5.0):
@@ -33,11 +31,14 @@ def talk(path):
         port.close()
 
 
-def test_standalone_process_links_serves_and_unlinks_on_sigterm(tmp_path):
+ENTRY_POINTS = {"cli": ["-m", "octoserve", "virtual-printer"], "module": ["-m", "octoserve_plugins.virtual_printer"]}
+
+
+@pytest.mark.parametrize("command", ENTRY_POINTS.values(), ids=ENTRY_POINTS.keys())
+def test_standalone_process_links_serves_and_unlinks_on_sigterm(tmp_path, command):
     link = tmp_path / "printer"
-    process = subprocess.Popen([sys.executable, "-m", "plugins.virtual_printer", "--link", str(link),
-                                "--advanced-ok", "--sd-folder", str(tmp_path)],
-                               cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, *command, "--link", str(link), "--advanced-ok",
+                                "--sd-folder", str(tmp_path)], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(link.is_symlink)
         assert os.readlink(link).startswith("/dev/pts/")
@@ -88,7 +89,7 @@ def test_stop_after_disconnect_and_without_a_host():
         printer = VirtualPrinter().start()
         if unplug:
             printer.faults.disconnect()
-            wait_for(lambda: not printer.alive)
+            wait_for(lambda printer=printer: not printer.alive)
         printer.stop()
     assert open_fds() == fds
 

@@ -2,7 +2,7 @@
 import re
 import time
 
-from plugins.virtual_printer.sdcard import short_name
+from octoserve_plugins.virtual_printer.sdcard import short_name
 from tests.plugins.serial_host import numbered
 
 

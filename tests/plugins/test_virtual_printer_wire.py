@@ -1,8 +1,8 @@
 """Pure pieces of the virtual printer: RX buffer semantics, G-code splitting, checksums."""
 import pytest
 
-from plugins.virtual_printer.gcode import params, split, strtol, xor_checksum
-from plugins.virtual_printer.wire import Inbox
+from octoserve_plugins.virtual_printer.gcode import params, split, strtol, xor_checksum
+from octoserve_plugins.virtual_printer.wire import Inbox
 
 
 def drain_lines(inbox):

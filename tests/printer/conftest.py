@@ -5,7 +5,6 @@ import pytest
 
 from octoserve.printer.comm.connection import Connection
 from octoserve.printer.comm.options import ConnectionOptions
-from tests.plugins.conftest import make_printer  # noqa: F401 (the virtual printer factory fixture)
 from tests.daemon_helpers import wait_for
 
 

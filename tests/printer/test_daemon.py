@@ -7,7 +7,7 @@ import pytest
 from octoserve.errors import Invalid, NotOperational
 from octoserve.printer.client import PrinterClient
 from octoserve.printer.protocol import socket_path
-from tests.daemon_helpers import RunningDaemon, connect_virtual, printer_client, printer_daemon, wait_for  # noqa: F401
+from tests.daemon_helpers import RunningDaemon, connect_virtual, wait_for
 
 
 def test_the_socket_is_private_to_its_owner(printer_daemon):

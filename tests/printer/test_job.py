@@ -2,7 +2,7 @@
 import pytest
 
 from octoserve.errors import Conflict
-from tests.daemon_helpers import connect_virtual, printer_client, printer_daemon, wait_for  # noqa: F401
+from tests.daemon_helpers import connect_virtual, wait_for
 
 MOVES = [f"G1 X{i % 150} Y{(i * 3) % 150} E{i * 0.02:.3f} F3000" for i in range(400)]
 

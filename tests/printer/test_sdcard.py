@@ -2,7 +2,7 @@
 import pytest
 
 from octoserve.errors import Conflict, NotFound
-from tests.daemon_helpers import connect_virtual, printer_client, printer_daemon, wait_for  # noqa: F401
+from tests.daemon_helpers import connect_virtual, wait_for
 
 PART = "G28\n" + "\n".join(f"G1 X{i} Y{i} E{i * 0.1:.1f}" for i in range(60)) + "\nM84\n"
 

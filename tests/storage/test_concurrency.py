@@ -2,8 +2,6 @@
 import subprocess
 import threading
 
-import pytest
-
 from octoserve.storage import Database
 from tests.storage.workers import spawn
 

@@ -1,4 +1,4 @@
-"""G-code analysis: print time from a simulation of the firmware's planner, filament, dimensions, the slicer's own figures.
+"""G-code analysis: print time from a simulation of the firmware's planner, filament, size, the slicer's own figures.
 
 Kept light to import: the web process runs it as ``python -m octoserve.files.analysis FILE`` in a child
 process, and ``octoserve analyse`` must answer in a fraction of a second.

@@ -92,7 +92,7 @@ class Machine:
         return [float(getattr(self, name)) for name in STATE]
 
     def unpack(self, values) -> None:
-        for name, value in zip(STATE, values):
+        for name, value in zip(STATE, values, strict=True):
             setattr(self, name, value)
 
     def stop(self) -> None:
@@ -125,7 +125,7 @@ class Machine:
                 self.maxe = self.cum
 
     def _record(self, box: str, point) -> None:
-        for axis, value in zip("xyz", point):
+        for axis, value in zip("xyz", point, strict=True):
             low, high = f"{box}min{axis}", f"{box}max{axis}"
             if value < getattr(self, low):
                 setattr(self, low, value)

@@ -192,7 +192,7 @@ def finalise(pending, entry, exit_squared):
     """
     lengths, accels, cruises, maxima = pending
     count = len(lengths)
-    reach = [2.0 * a * d for a, d in zip(accels, lengths)]  # how much v² can change within each block
+    reach = [2.0 * a * d for a, d in zip(accels, lengths, strict=True)]  # how much v² can change within each block
     entries = list(maxima)
     limit = 0.0 if exit_squared is None else exit_squared
     last_reset = 0  # the last block (but the first) whose maximum entry survived: all before it is settled

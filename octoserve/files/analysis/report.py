@@ -75,5 +75,5 @@ def summary(name: str, analysis: dict) -> str:
     widths = [max(len(row[i]) for row in compared) for i in range(3)]
     lines = [" ".join(rows[0][:2]).rstrip()]
     for row in rows[1:]:
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths + [0])).rstrip())
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths + [0], strict=True)).rstrip())
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""The pure-Python fast path through G-code: plain G0/G1 moves, comments and blank lines, everything else left for Machine."""
+"""The pure-Python fast path through G-code: plain G0/G1 moves, comments and blank lines; the rest is Machine's."""
 from octoserve.files.analysis.machine import STATE, Machine
 
 _NOTHING = ("", "G0", "G1")

@@ -1,4 +1,4 @@
-"""What the file's own comments say: slicer, its time estimate, filament, layer height (PrusaSlicer, Slic3r, Cura, Orca, Simplify3D)."""
+"""What the file's comments say: slicer, its time estimate, filament, layer height (PrusaSlicer, Slic3r, Cura, ...)."""
 import re
 
 # Comment lines worth reading start with one of these keys; the rest of the line is the value.
@@ -117,7 +117,8 @@ def _simplify3d_total(info, key, value):
 def _setting(name, many=False, scale=1.0):
     def handler(info, key, value):
         numbers = _numbers(_after_equals(value))
-        if numbers and "%" not in value and not value.lstrip().startswith("_") and ("=" in value or key.endswith((":", ","))):
+        plain = "%" not in value and not value.lstrip().startswith("_")
+        if numbers and plain and ("=" in value or key.endswith((":", ","))):
             info[name] = [n * scale for n in numbers] if many else numbers[0] * scale
     return handler
 

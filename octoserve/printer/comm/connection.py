@@ -11,7 +11,12 @@ from octoserve.printer.comm.options import EMERGENCY, LONG_RUNNING, ConnectionOp
 from octoserve.printer.comm.replies import ReplyHandler
 from octoserve.printer.comm.sendqueue import Lane, SendQueue
 from octoserve.printer.comm.state import (
-    ERROR_STATES, OPERATIONAL_STATES, PRINTING_STATES, InvalidTransition, State, StateMachine,
+    ERROR_STATES,
+    OPERATIONAL_STATES,
+    PRINTING_STATES,
+    InvalidTransition,
+    State,
+    StateMachine,
 )
 from octoserve.printer.comm.transport import Transport
 

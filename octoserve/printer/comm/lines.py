@@ -1,8 +1,8 @@
 """What travels through the send queue: lanes, outgoing lines, resend verdicts, M110 targets."""
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
-from typing import Callable, Optional
 
 _M110 = ("M110", "m110")
 _N_ARGUMENT = re.compile(r"[Nn]\s*(-?\d+)")
@@ -18,9 +18,9 @@ class Lane(IntEnum):
 class Outgoing:
     data: bytes  # exact wire bytes; b"" for a marker (and for a numbered line until it is sent)
     command: str
-    number: Optional[int]
+    number: int | None
     lane: Lane
-    marker: Optional[Callable[[], object]] = None
+    marker: Callable[[], object] | None = None
     sent_at: float = 0.0  # set by the connection when written: the round trip to its ok is measured
 
 
@@ -32,7 +32,7 @@ class ResendResult(Enum):
     STUCK = "stuck"  # the firmware keeps asking for n without taking anything
 
 
-def m110_target(command: str, next_number: Optional[int] = None) -> Optional[int]:
+def m110_target(command: str, next_number: int | None = None) -> int | None:
     """The number an `M110` sets the firmware's last line to (Marlin: the last N wins), or None."""
     if not command.startswith(_M110) or command[4:5].isdigit():
         return None

@@ -2,7 +2,7 @@
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _message = dataclass(frozen=True, slots=True)
 
@@ -391,6 +391,6 @@ def fat_timestamp(value: int) -> int | None:
     date, time = value >> 16, value & 0xFFFF
     try:
         return int(datetime(1980 + (date >> 9), (date >> 5) & 0xF, date & 0x1F, time >> 11, (time >> 5) & 0x3F,
-                            (time & 0x1F) * 2, tzinfo=timezone.utc).timestamp())
+                            (time & 0x1F) * 2, tzinfo=UTC).timestamp())
     except ValueError:
         return None

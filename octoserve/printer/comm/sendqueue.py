@@ -37,7 +37,7 @@ Rules worth knowing:
   whether Marlin drained it or executed it, so its ok could not be accounted for.
 """
 from collections import deque
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from octoserve.printer.comm.framing import encode_numbered, encode_plain
 from octoserve.printer.comm.lines import _M110, Lane, Outgoing, ResendResult, m110_target
@@ -51,7 +51,7 @@ class SendQueue:
                  "_next_number", "_replay_next", "_replay_end", "_holding", "_resend_number",
                  "_duplicates", "_same_count", "_max_same_resend", "_barrier")
 
-    def __init__(self, *, max_in_flight: int = 1, rx_buffer: Optional[int] = None, history_size: int = 1024,
+    def __init__(self, *, max_in_flight: int = 1, rx_buffer: int | None = None, history_size: int = 1024,
                  max_same_resend: int = 10):
         if history_size < 1 or max_same_resend < 1:
             raise ValueError("history_size and max_same_resend must be at least 1")
@@ -81,7 +81,7 @@ class SendQueue:
         """next() returns it (data b"") once everything queued before it in its lane was sent."""
         self._lanes[lane].append(Outgoing(b"", "", None, lane, callback))
 
-    def set_job_source(self, source: Optional[Callable[[], Optional[str]]]) -> None:
+    def set_job_source(self, source: Callable[[], str | None] | None) -> None:
         """Job lines come from `source()` (None at the end), pulled only when nothing outranks them.
 
         The source may queue into the JOB lane while it is called, e.g. a marker just before it
@@ -89,13 +89,13 @@ class SendQueue:
         """
         self._source = source
 
-    def set_window(self, *, max_in_flight: int, rx_buffer: Optional[int]) -> None:
+    def set_window(self, *, max_in_flight: int, rx_buffer: int | None) -> None:
         if max_in_flight < 1 or (rx_buffer is not None and rx_buffer < 1):
             raise ValueError("max_in_flight and rx_buffer must be at least 1")
         self._max_in_flight = max_in_flight
         self._rx_buffer = rx_buffer
 
-    def next(self) -> Optional[Outgoing]:
+    def next(self) -> Outgoing | None:
         """The next thing to write if the window allows, marked in flight; else None."""
         emergency = self._lanes[0]
         if emergency:
@@ -139,7 +139,7 @@ class SendQueue:
         self._numbered_in_flight += 1
         return out
 
-    def acknowledge(self, line_number: Optional[int] = None) -> Optional[Outgoing]:
+    def acknowledge(self, line_number: int | None = None) -> Outgoing | None:
         """One ok: retire the oldest line in flight, or with ADVANCED_OK's N everything up to that line."""
         in_flight = self._in_flight
         if not in_flight:
@@ -209,7 +209,7 @@ class SendQueue:
             self._in_flight_bytes += len(out.data)
         return out
 
-    def _send_m110(self, lane: deque, out: Outgoing, target: int) -> Optional[Outgoing]:
+    def _send_m110(self, lane: deque, out: Outgoing, target: int) -> Outgoing | None:
         if self._in_flight:
             return None
         lane.popleft()
@@ -226,7 +226,7 @@ class SendQueue:
         self._in_flight_bytes += len(out.data)
         return out
 
-    def _send_replay(self) -> Optional[Outgoing]:
+    def _send_replay(self) -> Outgoing | None:
         number = self._replay_next
         out = self._history[number]
         is_m110 = number == self._history_low and m110_target(out.command) is not None
@@ -244,7 +244,7 @@ class SendQueue:
         self._numbered_in_flight += 1
         return out
 
-    def _acknowledge_through(self, line_number: int) -> Optional[Outgoing]:
+    def _acknowledge_through(self, line_number: int) -> Outgoing | None:
         for entry in self._in_flight:
             if entry.number == line_number:
                 break
@@ -306,7 +306,7 @@ class SendQueue:
         return True
 
     @property
-    def oldest_in_flight(self) -> Optional[Outgoing]:
+    def oldest_in_flight(self) -> Outgoing | None:
         return self._in_flight[0] if self._in_flight else None
 
     @property

@@ -1,6 +1,5 @@
 """The connection's states (OctoPrint's ids and display strings), which may follow which, and the API flags."""
 from enum import Enum
-from typing import Optional
 
 
 class State(Enum):
@@ -92,8 +91,8 @@ class StateMachine:
         self.sd = False  # the job is a print from the printer's SD card
         self.streaming = False  # the job is an upload to the SD card
 
-    def transition(self, to: State, error: Optional[str] = None, *, sd: Optional[bool] = None,
-                   streaming: Optional[bool] = None) -> bool:
+    def transition(self, to: State, error: str | None = None, *, sd: bool | None = None,
+                   streaming: bool | None = None) -> bool:
         """Move to `to`; False if already there (error text and qualifiers still update).
 
         `error` belongs to ERROR and CLOSED_WITH_ERROR only; moving to a state that is neither

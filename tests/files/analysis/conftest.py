@@ -5,7 +5,7 @@ import pytest
 
 from octoserve.files.analysis import analyse, engine
 
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "gcode"
+GCODE = Path(__file__).resolve().parents[2] / "data" / "gcode"  # real slicer output, see its README
 # Limits that make hand computation easy: no axis caps in the way, 1000 mm/s² everywhere, no jerk.
 EASY = "M201 X1000 Y1000 Z1000 E1000\nM203 X1000 Y1000 Z1000 E1000\nM204 P1000 R1000 T1000\nM205 X0 Y0 Z0 E0\n"
 
@@ -28,9 +28,8 @@ def run(tmp_path, backend):
     return analyse_text
 
 
-def shared_file(name: str) -> Path:
-    path = SHARED / name
-    # shared/ stands beside the repository on every developer machine and in CI: its absence is
-    # a broken checkout, not a reason to pass.
-    assert path.exists(), f"{path} is not there (shared/ must stand beside the repository)"
+def slicer_file(name: str) -> Path:
+    """One of the real slicer files in tests/data/gcode."""
+    path = GCODE / name
+    assert path.exists(), f"{path} is missing from the checkout"
     return path

@@ -1,13 +1,13 @@
-"""Against the slicers' own figures on real files (shared/gcode): time within 5 %, filament within 0.5 %."""
+"""Against the slicers' own figures on real files (tests/data/gcode): time within 5 %, filament within 0.5 %."""
 import pytest
 
 from octoserve.files.analysis import analyse
-from tests.files.analysis.conftest import shared_file
+from tests.files.analysis.conftest import slicer_file
 
 
 @pytest.fixture(scope="module", params=["benchy-prusaslicer-2.2.gcode", "xyz-cube-slic3r-1.3.gcode"])
 def analysed(request):
-    path = shared_file(request.param)
+    path = slicer_file(request.param)
     return request.param, analyse(path)
 
 
@@ -19,7 +19,7 @@ def test_filament_within_half_a_percent(analysed):
 
 
 def test_benchy_time_within_five_percent_of_prusaslicer():
-    result = analyse(shared_file("benchy-prusaslicer-2.2.gcode"))
+    result = analyse(slicer_file("benchy-prusaslicer-2.2.gcode"))
     assert result["slicer"]["estimatedPrintTime"] == 4022  # "1h 7m 2s"
     assert result["estimatedPrintTime"] == pytest.approx(4022, rel=0.05)
     # Distance over feed rate (OctoPrint's way) gives 54 minutes; the planner must not fall back to that.
@@ -40,6 +40,6 @@ def test_benchy_shape(analysed):
 def test_cube_time_is_plausible():
     # Slic3r 1.3 wrote no estimate; the file has no M201-M205 either, so the default profile's axis speeds
     # and Marlin's default accelerations apply. Distance over feed rate gives 40.6 minutes.
-    result = analyse(shared_file("xyz-cube-slic3r-1.3.gcode"))
+    result = analyse(slicer_file("xyz-cube-slic3r-1.3.gcode"))
     assert "estimatedPrintTime" not in result["slicer"]
     assert 40.6 * 60 < result["estimatedPrintTime"] < 55 * 60

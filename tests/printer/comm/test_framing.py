@@ -4,10 +4,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from octoserve.printer.comm.framing import (
-    MAX_LINE_BYTES, LineSplitter, checksum, encode_numbered, encode_plain, strip_comment,
+    MAX_LINE_BYTES,
+    LineSplitter,
+    checksum,
+    encode_numbered,
+    encode_plain,
+    strip_comment,
 )
 from tests.printer.comm import transcripts
-
 
 # --- encoding ------------------------------------------------------------------------------------
 
@@ -108,7 +112,7 @@ def test_blank_lines_are_dropped():
 
 
 def test_utf8_and_latin1_are_decoded_per_line():
-    data = "echo:Ünïcode °C\n".encode("utf-8") + b"echo:\xb0C latin-1\n" + b"ok\n"
+    data = "echo:Ünïcode °C\n".encode() + b"echo:\xb0C latin-1\n" + b"ok\n"
     assert LineSplitter().feed(data) == ["echo:Ünïcode °C", "echo:°C latin-1", "ok"]
 
 

@@ -8,9 +8,32 @@ from hypothesis import strategies as st
 
 from octoserve.printer.comm import responses as r
 from octoserve.printer.comm.responses import (
-    Action, Busy, Capability, Comment, Echo, Error, ErrorKind, FirmwareInfo, Ok, Position, Resend, SdKind,
-    SdMessage, Start, TargetTemperature, Temperatures, Unknown, Wait, classify, error_kind, fat_timestamp, join_error,
-    parse_file_list_entry, parse_firmware_info, parse_position, parse_temperatures,
+    Action,
+    Busy,
+    Capability,
+    Comment,
+    Echo,
+    Error,
+    ErrorKind,
+    FirmwareInfo,
+    Ok,
+    Position,
+    Resend,
+    SdKind,
+    SdMessage,
+    Start,
+    TargetTemperature,
+    Temperatures,
+    Unknown,
+    Wait,
+    classify,
+    error_kind,
+    fat_timestamp,
+    join_error,
+    parse_file_list_entry,
+    parse_firmware_info,
+    parse_position,
+    parse_temperatures,
 )
 from tests.printer.comm import transcripts
 
@@ -407,7 +430,7 @@ def test_transcript_line(received):
         assert isinstance(message, Unknown), f"{received.where}: a file list entry classified as {message!r}"
         entry = parse_file_list_entry(received.text)
         assert entry is not None, f"{received.where}: not a file list entry"
-        message = dict(zip(("name", "size", "timestamp", "long_name"), entry))
+        message = dict(zip(("name", "size", "timestamp", "long_name"), entry, strict=True))
     else:
         assert type(message) is getattr(r, received.expected_type), f"{received.where}: {message!r}"
     assert not transcripts.mismatches(received, message)

@@ -52,7 +52,8 @@ def sent_one_by_one(queue):
 
 def test_checksum_vectors_from_the_facts_sheet():
     queue = queue_with("G28 X Y Z", "G0 Z2 F6000", "T0", "G92 E0", "G28")
-    assert sent_one_by_one(queue) == [b"N1 G28 X Y Z*105\n", b"N2 G0 Z2 F6000*3\n", b"N3 T0*57\n", b"N4 G92 E0*67\n", b"N5 G28*22\n"]
+    assert sent_one_by_one(queue) == [b"N1 G28 X Y Z*105\n", b"N2 G0 Z2 F6000*3\n", b"N3 T0*57\n", b"N4 G92 E0*67\n",
+                                      b"N5 G28*22\n"]
 
 
 def test_first_line_is_n1_and_reset_numbering_names_the_firmwares_last_line_and_forgets_resends():

@@ -7,7 +7,8 @@ the connection layer is told to in sendqueue's docstring. Hypothesis picks every
 import re
 from collections import deque
 
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from octoserve.printer.comm.framing import checksum, encode_numbered, encode_plain
 from octoserve.printer.comm.sendqueue import Lane, ResendResult, SendQueue, m110_target

@@ -1,7 +1,7 @@
 """States, their OctoPrint ids and display strings, the transition table and the API flags."""
 import pytest
 
-from octoserve.printer.comm.state import (InvalidTransition, State, StateMachine, TRANSITIONS, can_transition)
+from octoserve.printer.comm.state import TRANSITIONS, InvalidTransition, State, StateMachine, can_transition
 
 FLAG_KEYS = ["operational", "printing", "cancelling", "pausing", "resuming", "finishing", "closedOrError", "error",
              "paused", "ready", "sdReady"]

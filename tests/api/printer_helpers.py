@@ -1,46 +1,21 @@
-"""Fixtures for the printer API areas, end to end: Flask test client -> API -> PrinterClient ->
+"""Helpers of the printer API tests, end to end: Flask test client -> API -> PrinterClient ->
 the real daemon socket -> comm layer -> the virtual printer on a pty.
 
-``app`` here replaces tests/conftest.py's: its printer is a PrinterClient following the daemon
-that runs in a thread of the test process (tests/daemon_helpers.py). A test module imports the
-fixtures it uses by name (``from tests.api.printer_fixtures import app, connected, ...``).
-
+A module whose app drives the daemon defines the fixture ``printer`` as ``printer_client``
+(tests/conftest.py); ``connected`` and ``wire`` are fixtures of tests/api/conftest.py.
 ``printer_options`` are the virtual printer's options (parametrize it to change them, e.g.
 ``@pytest.mark.parametrize("printer_options", [{"has_chamber": True}])``).
 
 What reached the virtual printer is read from its ``received`` list of (line number, command)
 pairs; ``Wire`` marks a point in it and waits for what follows.
 """
-import pytest
-
-from octoserve.app import create_app
 from tests.api.seeded import key
-from tests.conftest import PORT
-from tests.daemon_helpers import RunningDaemon, printer_client, wait_for  # noqa: F401 (a fixture)
+from tests.daemon_helpers import wait_for
 
 HEAT_SPEED = 50  # the thermal model 50x faster: targets are approached within seconds
 ADMIN = key("admin")
 # What the host sends on its own (polls, auto-report requests, the hello): never what a test asked for.
 NOISE = ("M105", "M155", "M27", "M113", "M115", "M110")
-
-
-@pytest.fixture
-def printer_options():
-    return {}
-
-
-@pytest.fixture
-def printer_daemon(basedir, printer_options):
-    daemon = RunningDaemon(basedir, **{"heat_speed": HEAT_SPEED, **printer_options})
-    yield daemon
-    daemon.stop()
-
-
-@pytest.fixture
-def app(services, printer_client):
-    app = create_app(services=services, port=PORT, printer=printer_client)
-    app.testing = True
-    return app
 
 
 def snapshot(app) -> dict:
@@ -75,14 +50,6 @@ def settle(app, timeout=10.0):
     fresh_report(app)
     wait_for(lambda: snapshot(app)["temperatures"].get("tool0", {}).get("actual") is not None, timeout,
              "the first temperature report")
-
-
-@pytest.fixture
-def connected(app, client, personas, printer_daemon):
-    """The printer connected through the API with the default profile, card mounted, temperatures in."""
-    connect(client, app)
-    settle(app)
-    return printer_daemon
 
 
 def add_profile(services, identifier, **fields):
@@ -131,8 +98,3 @@ class Wire:
         """Nothing was sent since the mark: a marker sent now arrives first (the queue keeps order)."""
         self.daemon.service.rpc_commands(["M117 wire check"])
         self.expect(["M117 wire check"])
-
-
-@pytest.fixture
-def wire(connected):
-    return Wire(connected)
