@@ -4,6 +4,7 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
+from octoserve import events
 from octoserve.access.csrf import init_csrf
 from octoserve.access.login import init_login, load_secret_key
 from octoserve.api import create_api_blueprint
@@ -80,7 +81,7 @@ def create_app(basedir=None, *, port=None, services=None, printer=None) -> Flask
 def _analysis_to_job(printer):
     """A file selected before its analysis finished gets the estimate and filament when it does."""
     def forward(name, payload):
-        if name != "MetadataAnalysisFinished" or payload.get("origin") != "local":
+        if name != events.METADATA_ANALYSIS_FINISHED or payload.get("origin") != "local":
             return
         result = payload.get("result") or {}
         try:

@@ -57,4 +57,4 @@ def wait_for(predicate, timeout=10.0, what="condition"):
 def connect_virtual(client, timeout=10.0):
     """Connect the daemon to VIRTUAL and wait until the snapshot says Operational."""
     client.call("connect", port="VIRTUAL", baudrate=250000)
-    wait_for(lambda: client.snapshot["state"]["flags"]["operational"], timeout, "the printer to be operational")
+    wait_for(lambda: client.snapshot.flags.operational, timeout, "the printer to be operational")

@@ -199,8 +199,8 @@ class DaemonWatch:
         try:
             for line in reader:
                 message = json.loads(line)
-                if "snapshot" in message:
-                    snap = message["snapshot"]
+                if "update" in message:
+                    snap = message["update"]["snapshot"]
                     self.snapshots.append((time.monotonic(), snap["state"]["id"],
                                            snap["connection"]["port"], snap.get("log_count")))
         except (OSError, ValueError):

@@ -5,6 +5,7 @@ from flask_restx import Namespace, Resource, fields
 from octoserve.access.guards import check_permission, require, services
 from octoserve.api.common import json_body, no_content, truthy
 from octoserve.errors import Invalid, NotOperational
+from octoserve.printer.snapshot import Snapshot
 
 ns = Namespace("connection", description="Serial connection", path="/")
 
@@ -36,15 +37,14 @@ def connection_options() -> dict:
                 "printerProfilePreference": profiles.default_id()}
 
 
-def current_connection(snapshot: dict) -> dict:
-    state = snapshot["state"]
-    closed = state["id"] in ("OFFLINE", "CLOSED") or snapshot["connection"]["port"] is None
-    if closed and state["id"] not in ("ERROR", "CLOSED_WITH_ERROR"):
+def current_connection(snapshot: Snapshot) -> dict:
+    state, connection = snapshot.state, snapshot.connection
+    closed = state.id in ("OFFLINE", "CLOSED") or connection.port is None
+    if closed and state.id not in ("ERROR", "CLOSED_WITH_ERROR"):
         # OctoPrint without a connection: ("Closed", None, None, no profile), the profile shown as "_default"
         return {"state": "Closed", "port": None, "baudrate": None, "printerProfile": "_default"}
-    return {"state": state["text"], "port": snapshot["connection"]["port"],
-            "baudrate": snapshot["connection"]["baudrate"],
-            "printerProfile": snapshot["connection"]["profile"] or services().profiles.default_id()}
+    return {"state": state.text, "port": connection.port, "baudrate": connection.baudrate,
+            "printerProfile": connection.profile or services().profiles.default_id()}
 
 
 @ns.route("/connection")

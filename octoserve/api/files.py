@@ -58,7 +58,7 @@ def sd_entries() -> list:
     if not services().settings.get("feature.sdSupport"):
         return []
     entries = []
-    for found in snapshot().get("sd_files") or []:
+    for found in snapshot().sd_files:
         entry = {"type": "machinecode", "typePath": list(names.MACHINECODE_TYPE_PATH), "name": found["name"],
                  "display": found.get("display") or found["name"], "path": found["name"], "origin": SDCARD,
                  "refs": refs(SDCARD, found["name"])}

@@ -53,7 +53,7 @@ def _select(location, parts, data):
     start = truthy(data.get("print", False))
     if start:
         check_permission("PRINT")
-        if not snapshot()["state"]["flags"].get("operational"):
+        if not snapshot().flags.operational:
             raise Conflict("Printer is not operational, cannot directly start printing")
     select_for_job(parts, start, current_user.name)
     return no_content()
@@ -61,7 +61,7 @@ def _select(location, parts, data):
 
 def _select_sd(parts, data):
     name = names.join(parts)
-    if not any(entry.get("name") == name for entry in snapshot().get("sd_files") or []):
+    if not any(entry.get("name") == name for entry in snapshot().sd_files):
         raise NotFound("File not found")
     if not ready():
         raise Conflict(NOT_READY)
@@ -81,12 +81,11 @@ def _unselect(location, parts, _data):
     check_permission("FILES_SELECT")
     if not ready():
         return _plain("Printer is already printing, cannot unselect current file", 409)
-    job_file = (snapshot().get("job") or {}).get("file") or {}
-    current = job_file.get("path")
-    if current is None:
+    job_file = snapshot().job.file
+    if job_file is None:
         return _plain("Cannot unselect current file when there is no file selected", 409)
     path = names.join(parts)
-    if path != "current" and (path != current or job_file.get("origin") != location):
+    if path != "current" and (path != job_file.path or job_file.origin != location):
         return _plain("Only the currently selected file can be unselected", 400)
     printer().call("job_unselect")
     return no_content()
@@ -158,7 +157,7 @@ def delete(location: str, parts: tuple):
     """The view of DELETE /api/files/{location}/{path} (after the FILES_DELETE check)."""
     path = names.join(parts)
     if location == SDCARD:
-        if not any(entry.get("name") == path for entry in snapshot().get("sd_files") or []):
+        if not any(entry.get("name") == path for entry in snapshot().sd_files):
             raise NotFound("File not found")
         if in_use(path, SDCARD):
             raise Conflict("Trying to delete a file that is currently in use")

@@ -8,11 +8,11 @@ from octoserve.access.guards import services
 from octoserve.api.printer import printer
 from octoserve.errors import Conflict, NotFound, OctoserveError
 from octoserve.files import names
+from octoserve.printer.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
 LOCAL, SDCARD = "local", "sdcard"
-ACTIVE_FLAGS = ("printing", "paused", "pausing", "resuming", "cancelling", "finishing")
 
 
 def storage():
@@ -62,19 +62,17 @@ def with_refs(entry: dict) -> dict:
 
 
 # -- the printer's view of the files ---------------------------------------------------------------
-def snapshot() -> dict:
+def snapshot() -> Snapshot:
     return printer().snapshot
 
 
 def busy_paths(origin: str = LOCAL) -> set:
     """Paths the daemon is printing from (or paused in): they may not be changed."""
     state = snapshot()
-    busy = {f.get("path") for f in state.get("busy_files") or [] if f.get("origin") == origin}
-    flags = state.get("state", {}).get("flags", {})
-    job_file = (state.get("job") or {}).get("file") or {}
-    if any(flags.get(flag) for flag in ACTIVE_FLAGS) and job_file.get("origin") == origin:
-        busy.add(job_file.get("path"))
-    busy.discard(None)
+    busy = {f.path for f in state.busy_files if f.origin == origin}
+    job_file = state.job.file
+    if state.flags.active and job_file is not None and job_file.origin == origin:
+        busy.add(job_file.path)
     return busy
 
 
@@ -84,12 +82,12 @@ def in_use(path: str, origin: str = LOCAL) -> bool:
 
 
 def selected_path(origin: str = LOCAL) -> str | None:
-    job_file = (snapshot().get("job") or {}).get("file") or {}
-    return job_file.get("path") if job_file.get("origin") == origin else None
+    job_file = snapshot().job.file
+    return job_file.path if job_file is not None and job_file.origin == origin else None
 
 
 def ready() -> bool:
-    return bool(snapshot()["state"]["flags"].get("ready"))
+    return snapshot().flags.ready
 
 
 def deselect_if_within(path: str) -> None:

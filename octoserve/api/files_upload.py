@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
+from octoserve import events
 from octoserve.access.guards import has_permission, services
 from octoserve.api.body import SocketBody, readinto_of
 from octoserve.api.common import truthy
@@ -132,7 +133,7 @@ def upload(location: str):
                "effective_select": selected, "effective_print": printing}
     if userdata is not None:
         payload["userdata"] = userdata
-    storage().events.fire("Upload", payload)
+    storage().events.fire(events.UPLOAD, payload)
     body = {"files": {LOCAL: {"name": name, "path": path, "origin": LOCAL, "refs": refs(LOCAL, path)}},
             "done": True, "effectiveSelect": selected, "effectivePrint": printing}
     return _created(body, resource_url(LOCAL, path))
@@ -193,20 +194,21 @@ def _check_sd_ready() -> None:
     """Refuse an SD upload before anything is stored (OctoPrint's order and texts)."""
     if not services().settings.get("feature.sdSupport"):
         raise NotFound("SD support is disabled")
-    flags = snapshot()["state"]["flags"]
-    if not flags.get("ready"):
+    flags = snapshot().flags
+    if not flags.ready:
         raise Conflict("Can not upload to SD card, printer is either not operational or already busy")
-    if not flags.get("sdReady"):
+    if not flags.sd_ready:
         raise Conflict("Can not upload to SD card, not yet initialized")
 
 
 def _to_sd(parts, wanted_select: bool, wanted_print: bool):
     """The file is stored locally first, then the daemon streams it to the card (``done`` is false)."""
     path = names.join(parts)
-    remote = sd_name(parts[-1], {entry.get("name", "").lower() for entry in snapshot().get("sd_files") or []})
+    remote = sd_name(parts[-1], {entry.get("name", "").lower() for entry in snapshot().sd_files})
     printer().call("sd_upload", abs_path=str(storage().locate(parts)), remote_name=remote)
-    storage().events.fire("Upload", {"name": parts[-1], "path": path, "target": SDCARD, "select": wanted_select,
-                                     "print": wanted_print, "effective_select": False, "effective_print": False})
+    storage().events.fire(events.UPLOAD, {"name": parts[-1], "path": path, "target": SDCARD,
+                                          "select": wanted_select, "print": wanted_print,
+                                          "effective_select": False, "effective_print": False})
     body = {"files": {LOCAL: {"name": parts[-1], "path": path, "origin": LOCAL, "refs": refs(LOCAL, path)},
                       SDCARD: {"name": remote, "path": remote, "origin": SDCARD, "refs": refs(SDCARD, remote)}},
             "done": False, "effectiveSelect": False, "effectivePrint": False}

@@ -6,6 +6,7 @@ from flask_restx import Namespace, Resource, fields
 from octoserve.access.guards import check_permission, require, services
 from octoserve.api.common import json_body, no_content
 from octoserve.errors import Invalid, NotOperational
+from octoserve.printer.snapshot import Snapshot
 
 ns = Namespace("job", description="The print job", path="/job")
 
@@ -24,12 +25,18 @@ command_model = ns.model("JobCommand", {
     "action": fields.String(enum=["pause", "resume", "toggle"]),
 })
 
-EMPTY_PROGRESS = {"completion": None, "filepos": None, "printTime": None, "printTimeLeft": None,
-                  "printTimeLeftOrigin": None}
 
 
 def printer():
     return current_app.extensions["octoserve.printer"]
+
+
+def job_status(snapshot: Snapshot) -> dict:
+    """GET /api/job's answer: the job, its progress, the state text (and the error, if any)."""
+    result = {"job": snapshot.job.to_api(), "progress": snapshot.progress.to_api(), "state": snapshot.state.text}
+    if snapshot.state.error:
+        result["error"] = snapshot.state.error
+    return result
 
 
 @ns.route("")
@@ -37,18 +44,7 @@ class Job(Resource):
     @ns.response(200, "The job, its progress and the state", job_model)
     @require("STATUS")
     def get(self):
-        snapshot = printer().snapshot
-        job = snapshot.get("job") or {"file": {"name": None, "path": None, "size": None, "origin": None,
-                                               "date": None},
-                                      "estimatedPrintTime": None, "lastPrintTime": None,
-                                      "filament": {"length": None, "volume": None}, "user": None}
-        if job.get("averagePrintTime") is None:
-            job = {k: v for k, v in job.items() if k != "averagePrintTime"}
-        result = {"job": job, "progress": snapshot.get("progress") or EMPTY_PROGRESS,
-                  "state": snapshot["state"]["text"]}
-        if snapshot["state"].get("error"):
-            result["error"] = snapshot["state"]["error"]
-        return result
+        return job_status(printer().snapshot)
 
     @ns.expect(command_model)
     @ns.response(204, "Done (the state changes asynchronously)")
@@ -56,7 +52,7 @@ class Job(Resource):
     def post(self):
         if services().first_run_locked():
             check_permission("PRINT")
-        if not printer().snapshot["state"]["flags"]["operational"]:
+        if not printer().snapshot.flags.operational:
             raise NotOperational("Printer is not operational")
         data = json_body()
         command = data.get("command")

@@ -7,6 +7,7 @@ from flask_restx import Namespace, Resource, fields
 from octoserve.access.guards import check_permission, require, services
 from octoserve.api.common import json_body, no_content, truthy
 from octoserve.errors import Conflict, Invalid, NotOperational
+from octoserve.printer.snapshot import Snapshot
 
 ns = Namespace("printer", description="Printer state and heaters", path="/printer")
 
@@ -31,16 +32,16 @@ def printer():
     return current_app.extensions["octoserve.printer"]
 
 
-def operational_snapshot() -> dict:
+def operational_snapshot() -> Snapshot:
     snapshot = printer().snapshot
-    if not snapshot["state"]["flags"]["operational"]:
+    if not snapshot.flags.operational:
         raise NotOperational("Printer is not operational")
     return snapshot
 
 
-def current_profile(snapshot) -> dict:
+def current_profile(snapshot: Snapshot) -> dict:
     profiles = services().profiles
-    identifier = snapshot["connection"].get("profile") or profiles.default_id()
+    identifier = snapshot.connection.profile or profiles.default_id()
     try:
         return profiles.get(identifier)
     except Exception:
@@ -70,8 +71,7 @@ def heater_filter(snapshot, keep):
 def temperatures(snapshot, keep) -> dict:
     """Current readings (and, when asked for, history) of the heaters ``keep`` accepts."""
     wanted = heater_filter(snapshot, keep)
-    data = {heater: values for heater, values in snapshot["temperatures"].items() if wanted(heater)}
-    return with_history(data, wanted)
+    return with_history(snapshot.temperatures_api(wanted), wanted)
 
 
 def with_history(data: dict, keep) -> dict:
@@ -118,10 +118,9 @@ class PrinterState(Resource):
         if "temperature" not in excluded:
             result["temperature"] = temperatures(snapshot, lambda heater: True)
         if "sd" not in excluded and services().settings.get("feature.sdSupport"):
-            result["sd"] = {"ready": snapshot["sd"]["ready"]}
+            result["sd"] = {"ready": snapshot.sd_ready}
         if "state" not in excluded:
-            state = snapshot["state"]
-            result["state"] = {"text": state["text"], "flags": state["flags"], "error": state["error"]}
+            result["state"] = snapshot.state.to_api()
         return result
 
 
@@ -191,7 +190,7 @@ def _tool_select(data, profile, _snapshot):
 
 
 def _tool_extrude(data, profile, snapshot):
-    if snapshot["state"]["flags"]["printing"]:
+    if snapshot.flags.printing:
         raise Conflict("Printer is currently printing")
     amount = number(data["amount"], "amount is invalid")
     max_speed = profile["axes"]["e"]["speed"]

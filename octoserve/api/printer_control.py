@@ -29,8 +29,8 @@ class Printhead(Resource):
         data = json_body()
         command = command_of(data, {"jog": [], "home": ["axes"], "feedrate": ["factor"]})
         snapshot = printer().snapshot
-        flags = snapshot["state"]["flags"]
-        if not flags["operational"] or (flags["printing"] and command != "feedrate"):
+        flags = snapshot.flags
+        if not flags.operational or (flags.printing and command != "feedrate"):
             raise NotOperational("Printer is not operational or currently printing")
         profile = current_profile(snapshot)
         if command == "jog":
@@ -73,7 +73,7 @@ class Sd(Resource):
     def get(self):
         if not services().settings.get("feature.sdSupport"):
             raise NotFound("SD support is disabled")
-        return {"ready": printer().snapshot["sd"]["ready"]}
+        return {"ready": printer().snapshot.sd_ready}
 
     @ns.expect(sd_command)
     @ns.response(204, "Sent")
@@ -81,8 +81,8 @@ class Sd(Resource):
         check_permission("CONTROL")
         if not services().settings.get("feature.sdSupport"):
             raise NotFound("SD support is disabled")
-        flags = printer().snapshot["state"]["flags"]
-        if not flags["operational"] or flags["printing"] or flags["paused"]:
+        flags = printer().snapshot.flags
+        if not flags.operational or flags.printing or flags.paused:
             raise NotOperational("Printer is not operational or currently busy")
         command = command_of(json_body(), {"init": [], "refresh": [], "release": []})
         send([{"init": "M21", "refresh": "M20", "release": "M22"}[command]])

@@ -2,6 +2,7 @@
 from flask import current_app, url_for
 from flask_restx import Namespace, Resource, fields
 
+from octoserve import events
 from octoserve.access.guards import require, services
 from octoserve.api.common import json_body, no_content
 from octoserve.errors import Invalid
@@ -22,8 +23,8 @@ profile_request = ns.model("PrinterProfileRequest", {
 def _current_id():
     printer = current_app.extensions.get("octoserve.printer")
     snapshot = printer.snapshot if printer is not None else None
-    if snapshot and snapshot["state"]["flags"]["operational"]:
-        return snapshot["connection"]["profile"]
+    if snapshot is not None and snapshot.flags.operational:
+        return snapshot.connection.profile
     return None
 
 
@@ -69,6 +70,7 @@ class Profiles(Resource):
             if type(exc).__name__ in ("Conflict", "NotFound"):
                 raise Invalid(str(exc)) from None  # OctoPrint answers 400 for both
             raise
+        services().events.fire(events.PRINTER_PROFILE_ADDED, {"identifier": added["id"]})
         return {"profile": record(added)}
 
 
@@ -88,6 +90,7 @@ class Profile(Resource):
         profile = dict(_profile_body()["profile"])
         make_default = profile.pop("default", False) is True
         updated = services().profiles.update(identifier, profile, make_default)
+        services().events.fire(events.PRINTER_PROFILE_MODIFIED, {"identifier": identifier})
         return {"profile": record(updated)}
 
     post = patch  # OctoPrint accepts the update as POST too
@@ -97,4 +100,5 @@ class Profile(Resource):
     @require("SETTINGS")
     def delete(self, identifier):
         services().profiles.delete(identifier, _current_id())
+        services().events.fire(events.PRINTER_PROFILE_DELETED, {"identifier": identifier})
         return no_content()

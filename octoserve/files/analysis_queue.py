@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 
+from octoserve import events
 from octoserve.errors import NotFound
 from octoserve.files import names
 
@@ -104,7 +105,7 @@ class AnalysisQueue:
             before = _identity(self.storage.locate(parts))
         except (NotFound, OSError):
             return  # deleted or moved while it waited
-        self._fire("MetadataAnalysisStarted", path)
+        self._fire(events.METADATA_ANALYSIS_STARTED, path)
         result = self._run_analyser(self.storage.locate(parts))
         if self._stopping.is_set():
             return
@@ -119,7 +120,7 @@ class AnalysisQueue:
             self.storage.metadata.update(path, {FAILED: True})
         else:
             self.storage.metadata.update(path, {"gcodeAnalysis": result}, remove=(FAILED,))
-            self._fire("MetadataAnalysisFinished", path, result=result)
+            self._fire(events.METADATA_ANALYSIS_FINISHED, path, result=result)
 
     def catch_up(self) -> None:
         """Queue every file that has no analysis yet (dropped into the folder, or left by a crash).
@@ -175,9 +176,9 @@ class AnalysisQueue:
         return result if isinstance(result, dict) else None
 
     def _fire(self, name, path, **extra) -> None:
-        events = self.storage.events
-        if events is not None:
-            events.fire(name, {"name": path.rsplit("/", 1)[-1], "path": path, "origin": "local",
+        bus = self.storage.events
+        if bus is not None:
+            bus.fire(name, {"name": path.rsplit("/", 1)[-1], "path": path, "origin": "local",
                                "type": names.MACHINECODE_TYPE_PATH, **extra})
 
 

@@ -14,6 +14,7 @@ import stat
 import threading
 from pathlib import Path
 
+from octoserve import events
 from octoserve.errors import Conflict, Invalid, NotFound
 from octoserve.files import listing, names, spool
 from octoserve.files.metadata import FileMetadata
@@ -119,7 +120,7 @@ class LocalStorage:
             if userdata is not None:
                 data["userdata"] = userdata
             self.metadata.put(path, data)
-        self._fire("FileAdded", {"storage": ORIGIN, "path": path, "name": name,
+        self._fire(events.FILE_ADDED, {"storage": ORIGIN, "path": path, "name": name,
                                  "type": names.MACHINECODE_TYPE_PATH, "operation": "add"})
         return path
 
@@ -143,7 +144,7 @@ class LocalStorage:
                 path.unlink()
             self.metadata.remove_tree(key)
             self.history.remove(ORIGIN, key)
-        self._fire("FolderRemoved" if folder else "FileRemoved",
+        self._fire(events.FOLDER_REMOVED if folder else events.FILE_REMOVED,
                    {"storage": ORIGIN, "path": key, "name": parts[-1]})
 
     def move(self, source, target) -> None:
@@ -153,9 +154,9 @@ class LocalStorage:
             self.metadata.move_tree(names.join(source), names.join(target))
             self.history.move(ORIGIN, names.join(source), names.join(target))
             self._renamed(source, target)
-        self._fire("FolderMoved" if dst.is_dir() else "FileMoved", {
-            "storage": ORIGIN, "source_path": names.join(source), "source_name": source[-1],
-            "destination_path": names.join(target), "destination_name": target[-1]})
+        self._fire(events.FOLDER_MOVED if dst.is_dir() else events.FILE_MOVED, {
+            "storage": ORIGIN, "source_storage": ORIGIN, "source_path": names.join(source), "source_name": source[-1],
+            "destination_storage": ORIGIN, "destination_path": names.join(target), "destination_name": target[-1]})
 
     def copy(self, source, target) -> None:
         with self._lock:
@@ -173,7 +174,7 @@ class LocalStorage:
                     _delete(temporary)
             self.metadata.copy_tree(names.join(source), names.join(target))
             self._renamed(source, target)
-        self._fire("FolderAdded" if dst.is_dir() else "FileAdded",
+        self._fire(events.FOLDER_ADDED if dst.is_dir() else events.FILE_ADDED,
                    {"storage": ORIGIN, "path": names.join(target), "name": target[-1], "operation": "copy"})
 
     def _renamed(self, source, target) -> None:
@@ -225,7 +226,7 @@ class LocalStorage:
             path = names.join(parts[:index + 1])
             display = displays[index] if displays and index < len(displays) else part
             self.metadata.put(path, {"display": display})
-            self._fire("FolderAdded", {"storage": ORIGIN, "path": path, "name": part})
+            self._fire(events.FOLDER_ADDED, {"storage": ORIGIN, "path": path, "name": part})
         except OSError:
             # A link (never followed) or a file where the folder should be.
             where = names.join(parts[:index + 1])
@@ -237,7 +238,7 @@ class LocalStorage:
     def _fire(self, name, payload) -> None:
         if self.events is not None:
             self.events.fire(name, payload)
-            self.events.fire("UpdatedFiles", {"type": "printables"})
+            self.events.fire(events.UPDATED_FILES, {"type": "printables"})
 
 
 def _links_and_hidden(_directory, entries):

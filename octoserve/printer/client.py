@@ -3,26 +3,12 @@ import logging
 import socket
 import threading
 
+from octoserve import events
 from octoserve.errors import NotOperational
 from octoserve.printer import protocol
+from octoserve.printer.snapshot import DAEMON_DOWN, Snapshot
 
 log = logging.getLogger(__name__)
-
-DAEMON_DOWN = "The printer daemon is not running; it is being restarted"
-
-
-def unavailable_snapshot(reason: str = DAEMON_DOWN) -> dict:
-    """What the API reports while no daemon answers: an error state, never a stale picture."""
-    return {
-        "available": False,
-        "state": {"id": "ERROR", "text": "Error", "error": reason, "flags": {
-            "operational": False, "printing": False, "cancelling": False, "pausing": False, "resuming": False,
-            "finishing": False, "closedOrError": True, "error": True, "paused": False, "ready": False,
-            "sdReady": False,
-        }},
-        "connection": {"port": None, "baudrate": None, "profile": None},
-        "temperatures": {},
-    }
 
 
 class _Channel:
@@ -56,6 +42,9 @@ class PrinterClient:
 
     ``GET /api/printer`` reads ``snapshot`` from memory: no round trip to the daemon. Each
     request thread keeps its own socket, so a slow call never blocks another thread's.
+    Events are fired on ``events`` (the web process's bus); every update (a snapshot with the
+    temperature points, terminal lines and messages recorded since the last one) goes to the
+    callables in ``update_listeners``, called on the subscription thread: they must not block.
     """
 
     def __init__(self, basedir, events=None, *, timeout: float = 15.0, retry_interval: float = 0.2,
@@ -66,8 +55,9 @@ class PrinterClient:
         self.retry_interval = retry_interval
         self.max_retry_interval = max_retry_interval
         self._local = threading.local()
-        self._snapshot = unavailable_snapshot()
+        self._snapshot = Snapshot.unavailable()
         self._snapshot_lock = threading.Lock()
+        self.update_listeners = []
         self._stopping = threading.Event()
         self._thread = None
         self._connected = threading.Event()
@@ -87,15 +77,17 @@ class PrinterClient:
                 if attempt == 2 or isinstance(exc, TimeoutError):
                     raise NotOperational(f"{DAEMON_DOWN} ({exc})") from None
         if "snapshot" in reply:
-            self._take(reply["snapshot"])
+            self._take(Snapshot.from_wire(reply["snapshot"]))
         if "error" in reply:
             protocol.raise_error(reply["error"])
+        if method == "snapshot":
+            return Snapshot.from_wire(reply["result"])
         return reply.get("result")
 
-    def _take(self, snapshot: dict) -> None:
+    def _take(self, snapshot: Snapshot) -> None:
         """Keep the newest picture, whichever way it came (a reply or the subscription)."""
         with self._snapshot_lock:
-            if snapshot.get("seq", 0) >= self._snapshot.get("seq", 0) or not self._snapshot.get("available"):
+            if snapshot.seq >= self._snapshot.seq or not self._snapshot.available:
                 self._snapshot = snapshot
 
     def _channel(self) -> _Channel:
@@ -110,7 +102,7 @@ class PrinterClient:
 
     # -- the subscription -----------------------------------------------------------------
     @property
-    def snapshot(self) -> dict:
+    def snapshot(self) -> Snapshot:
         return self._snapshot
 
     def start(self) -> "PrinterClient":
@@ -135,9 +127,10 @@ class PrinterClient:
                 log.debug("printer subscription lost: %s", exc)
             self._connected.clear()
             if not self._stopping.is_set():
-                if self._snapshot.get("available", True):
-                    self._snapshot = unavailable_snapshot()
-                    self._fire("PrinterStateChanged", {"state_id": "ERROR", "state_string": "Error"})
+                if self._snapshot.available:
+                    self._snapshot = lost = Snapshot.unavailable()
+                    self._fire(events.PRINTER_STATE_CHANGED, {"state_id": "ERROR", "state_string": "Error"})
+                    self._tell(lost, {})
                 self._wakeup.wait(delay)
                 delay = min(delay * 2, self.max_retry_interval)
 
@@ -151,9 +144,12 @@ class PrinterClient:
                 if not line:
                     return
                 message = protocol.decode(line)
-                if "snapshot" in message:
-                    self._take(message["snapshot"])
+                if "update" in message:
+                    update = message["update"]
+                    snapshot = Snapshot.from_wire(update["snapshot"])
+                    self._take(snapshot)
                     self._connected.set()
+                    self._tell(snapshot, update)
                 elif "event" in message:
                     event = message["event"]
                     self._fire(event.get("type"), event.get("payload"))
@@ -161,3 +157,10 @@ class PrinterClient:
     def _fire(self, name, payload) -> None:
         if self.events is not None and name:
             self.events.fire(name, payload)
+
+    def _tell(self, snapshot: Snapshot, update: dict) -> None:
+        for listener in list(self.update_listeners):
+            try:
+                listener(snapshot, update)
+            except Exception:
+                log.exception("printer update listener %r failed", listener)

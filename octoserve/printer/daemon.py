@@ -8,81 +8,11 @@ import socketserver
 import threading
 
 from octoserve.printer import protocol
+from octoserve.printer.publisher import Publisher
 
 log = logging.getLogger(__name__)
 
 QUERIES = frozenset({"snapshot", "connection_options", "temperature_history", "terminal", "sd_files"})
-SNAPSHOT_INTERVAL = 0.1  # at most ten snapshots a second: the API reads the newest, the push API throttles further
-
-
-class Publisher:
-    """Fans snapshots and events out to subscribed connections; a dead subscriber is dropped."""
-
-    def __init__(self, service):
-        self.service = service
-        self._lock = threading.Lock()
-        self._subscribers = []  # (wfile, socket) of each subscribed connection
-        self._dirty = threading.Event()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
-
-    def start(self):
-        self._thread.start()
-
-    def stop(self):
-        """Stop publishing and hang up on every subscriber, so clients notice at once."""
-        self._stopping.set()
-        self._dirty.set()
-        with self._lock:
-            subscribers, self._subscribers = self._subscribers, []
-        for _wfile, sock in subscribers:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def add(self, wfile, sock) -> None:
-        self._send(wfile, {"snapshot": self.service.snapshot()})
-        with self._lock:
-            self._subscribers.append((wfile, sock))
-
-    def changed(self) -> None:
-        self._dirty.set()
-
-    def event(self, name: str, payload=None) -> None:
-        self._broadcast({"event": {"type": name, "payload": payload}})
-        self._dirty.set()
-
-    def _run(self):
-        while not self._stopping.is_set():
-            self._dirty.wait()
-            if self._stopping.is_set():
-                return
-            self._dirty.clear()
-            self._broadcast({"snapshot": self.service.snapshot()})
-            self._stopping.wait(SNAPSHOT_INTERVAL)
-
-    def _broadcast(self, message) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        data = protocol.encode(message)
-        for subscriber in subscribers:
-            if not self._write(subscriber[0], data):
-                with self._lock:
-                    if subscriber in self._subscribers:
-                        self._subscribers.remove(subscriber)
-
-    def _send(self, wfile, message) -> bool:
-        return self._write(wfile, protocol.encode(message))
-
-    @staticmethod
-    def _write(wfile, data) -> bool:
-        try:
-            wfile.write(data)
-            wfile.flush()
-            return True
-        except (OSError, ValueError):
-            return False
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -97,8 +27,12 @@ class _Handler(socketserver.StreamRequestHandler):
                 self._reply({"id": None, "error": {"type": "Invalid", "message": "malformed request"}})
                 continue
             if message.get("method") == "subscribe":
-                server.publisher.add(self.wfile, self.request)
-                self.rfile.read()  # hold the connection until the client leaves
+                subscriber = server.publisher.add(self.request)
+                try:
+                    self.rfile.read()  # hold the connection until the client leaves
+                except OSError:
+                    pass
+                subscriber.drop("it left", logging.DEBUG)
                 return
             self._reply(server.dispatch(message))
 
@@ -137,11 +71,13 @@ class DaemonServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             return {"id": request_id, "result": None}
         try:
             result = self.service.handle(method, message.get("params") or {})
+            if method == "snapshot":
+                result = result.to_wire()
             reply = {"id": request_id, "result": result}
             if method not in QUERIES:
                 # The caller reads the state it just changed next: give it the new picture now,
                 # rather than after the publisher's next tick.
-                reply["snapshot"] = self.service.snapshot()
+                reply["snapshot"] = self.service.snapshot().to_wire()
             return reply
         except Exception as exc:  # reported to the caller; the daemon keeps running
             if not hasattr(exc, "message"):

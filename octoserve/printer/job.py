@@ -3,10 +3,12 @@ import logging
 import threading
 import time
 
+from octoserve import events
 from octoserve.errors import Conflict, Invalid
 from octoserve.printer.comm.framing import strip_comment
 from octoserve.printer.comm.state import State
 from octoserve.printer.progress import Progress
+from octoserve.printer.snapshot import BusyFile, JobFile, JobInfo
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ class Job:
         self.pause_position = None
         self.awaiting_position = False  # the M114 answer after a pause is the pause position
         self._lock = threading.RLock()
+        self._stats_cache = None  # ((origin, path, profile), stats)
 
     # -- selection ------------------------------------------------------------------------------
     def select(self, origin, path, abs_path, display=None, name=None, size=None, date=None,
@@ -72,7 +75,8 @@ class Job:
             }
             self.user = user
             self.progress = Progress()
-        self.service.event("FileSelected", {"name": self.file["name"], "path": path, "origin": origin, "size": size})
+        self.service.event(events.FILE_SELECTED, {"name": self.file["name"], "path": path, "origin": origin,
+                                                  "size": size})
         self.service.changed()
         if print:
             self.start(user=user)
@@ -98,7 +102,7 @@ class Job:
                          "display": entry["display"], "size": entry["size"], "date": entry["date"],
                          "estimatedPrintTime": None, "filament": None}
             self.progress = Progress()
-        self.service.event("FileSelected", {"name": entry["name"], "path": entry["name"], "origin": "sdcard"})
+        self.service.event(events.FILE_SELECTED, {"name": entry["name"], "path": entry["name"], "origin": "sdcard"})
         self.service.changed()
 
     def unselect(self):
@@ -107,7 +111,7 @@ class Job:
                 raise Conflict("Printer is not ready or no file is selected")
             self.file = None
             self.progress = Progress()
-        self.service.event("FileDeselected", None)
+        self.service.event(events.FILE_DESELECTED, None)
         self.service.changed()
 
     # -- commands -------------------------------------------------------------------------------
@@ -135,9 +139,9 @@ class Job:
         self.progress.start(time.time())
         reader = self.reader
         connection.start_job(self._pull(reader), lambda: self._finished(reader))
-        for command in self._script("beforePrintStarted"):
-            connection.send(command)
-        self.service.event("PrintStarted", self._payload())
+        self._run_script("beforePrintStarted")
+        self.service.event(events.PRINT_STARTED, self._payload())
+        self.service.mark("print", "Start")
         self.service.changed()
 
     def _pull(self, reader):
@@ -168,11 +172,10 @@ class Job:
             connection.send("M400")
             connection.send("M114")
         elif action == "resume" and paused and state is State.PAUSED:
-            for command in self._script("beforePrintResumed"):
-                connection.send(command)
+            self._run_script("beforePrintResumed")
             self.progress.resume(time.time())
             connection.resume_job()
-            self.service.event("PrintResumed", self._payload())
+            self._resumed()
         self.service.changed()
 
     def _sd_job(self) -> bool:
@@ -182,24 +185,31 @@ class Job:
         if action == "pause" and not paused:
             connection.send("M25")
             connection.set_state(State.PAUSED, sd=True)
-            self.service.event("PrintPaused", self._payload())
+            self.service.event(events.PRINT_PAUSED, self._payload())
+            self.service.mark("pause", "Pause")
         elif action == "resume" and paused:
             connection.send("M24")
             connection.set_state(State.RESUMING, sd=True)
             connection.set_state(State.PRINTING, sd=True)
-            self.service.event("PrintResumed", self._payload())
+            self._resumed()
+
+    def _resumed(self):
+        self.service.event(events.PRINT_RESUMED, self._payload())
+        self.service.mark("resume", "Resume")
 
     def _paused(self):
-        for command in self._script("afterPrintPaused"):
-            self.service.connection.send(command)
-        self.service.event("PrintPaused", {**self._payload(), "position": self.pause_position,
-                                           "fileposition": self.progress.filepos})
+        self._run_script("afterPrintPaused")
+        self.service.event(events.PRINT_PAUSED, {**self._payload(), "position": self.pause_position,
+                                                 "fileposition": self.progress.filepos,
+                                                 "progress": _percent(self.progress.fraction())})
+        self.service.mark("pause", "Pause")
         self.service.changed()
 
     def cancel(self):
         connection = self._connection()
         if connection.machine.state not in (State.PRINTING, State.PAUSED, State.PAUSING, State.RESUMING):
             raise Conflict(NO_ACTIVE_JOB)
+        self.service.event(events.PRINT_CANCELLING, self._payload())
         connection.send("M108")  # break a heat-up wait the job started
         if self._sd_job():
             for command in ("M25", "M26 S0"):
@@ -212,11 +222,11 @@ class Job:
         elapsed = self.progress.print_time(time.time())
         self._close_reader()
         self._record(False, elapsed)
-        for command in self._script("afterPrintCancelled"):
-            self.service.connection.send(command)
-        payload = {**self._payload(), "time": elapsed, "fileposition": self.progress.filepos}
-        self.service.event("PrintCancelled", payload)
-        self.service.event("PrintFailed", {**payload, "reason": "cancelled"})
+        self._run_script("afterPrintCancelled")
+        payload = {**self._payload(), "time": elapsed, "fileposition": self.progress.filepos,
+                   "progress": _percent(self.progress.fraction())}
+        self.service.event(events.PRINT_CANCELLED, payload)
+        self.service.event(events.PRINT_FAILED, {**payload, "reason": "cancelled"})
         self.service.changed()
 
     def restart(self):
@@ -230,9 +240,8 @@ class Job:
         self.progress.finish()
         self._close_reader()
         self._record(True, elapsed)
-        for command in self._script("afterPrintDone"):
-            self.service.connection.send(command)
-        self.service.event("PrintDone", {**self._payload(), "time": elapsed})
+        self._run_script("afterPrintDone")
+        self.service.event(events.PRINT_DONE, {**self._payload(), "time": elapsed})
         self.service.changed()
 
     def abandoned(self):
@@ -242,7 +251,7 @@ class Job:
         elapsed = self.progress.print_time(time.time())
         self._close_reader()
         self._record(False, elapsed)
-        self.service.event("PrintFailed", {**self._payload(), "time": elapsed, "reason": "error"})
+        self.service.event(events.PRINT_FAILED, {**self._payload(), "time": elapsed, "reason": "error"})
 
     # -- helpers ----------------------------------------------------------------------------
     def _connection(self):
@@ -253,7 +262,7 @@ class Job:
 
     def _ready(self) -> bool:
         connection = self.service.connection
-        return connection is not None and connection.machine.flags()["ready"]
+        return connection is not None and connection.machine.flags().ready
 
     def _close_reader(self):
         if self.reader is not None:
@@ -261,13 +270,32 @@ class Job:
             self.reader = None
 
     def _record(self, success, elapsed):
+        """Record the print in the history: on the chores thread, since this runs on the comm thread."""
         if self.history is None or self.file is None:
             return
-        try:
-            self.history.record(self.file["origin"], self.file["path"], success, elapsed, time.time(),
-                                profile=self.service.profile_id or "_default")
-        except Exception:  # the print happened; a history write must not turn that into an error
-            log.exception("could not record the print in the history")
+        origin, path, profile, now = self.file["origin"], self.file["path"], self.service.profile_id, time.time()
+
+        def write():
+            try:
+                self.history.record(origin, path, success, elapsed, now, profile=profile or "_default")
+            except Exception:  # the print happened; a history write must not turn that into an error
+                log.exception("could not record the print in the history")
+                return
+            self._stats_cache = None
+            self.service.event(events.METADATA_STATISTICS_UPDATED, {"storage": origin, "path": path})
+            self.service.changed()
+        self.service.chores.submit(write)
+
+    def _run_script(self, name):
+        """Send a G-code script (GcodeScript<Name>Running/Finished around it, when it has commands)."""
+        commands = self._script(name)
+        if not commands:
+            return
+        payload = self._payload()
+        self.service.event(events.gcode_script_running(name), payload)
+        for command in commands:
+            self.service.connection.send(command)
+        self.service.event(events.gcode_script_finished(name), payload)
 
     def _script(self, name):
         try:
@@ -289,36 +317,43 @@ class Job:
             payload["user"] = self.user
         return payload
 
-    def busy_files(self):
+    def busy_files(self) -> tuple:
         if self.file is None or (self.reader is None and not self.service.sdcard.printing):
-            return []
-        return [{"origin": self.file["origin"], "path": self.file["path"]}]
+            return ()
+        return (BusyFile(self.file["origin"], self.file["path"]),)
 
-    def snapshot(self) -> dict:
-        """`job` and `progress` as GET /api/job shows them (SD prints: by the firmware's byte count)."""
+    def snapshot(self) -> tuple:
+        """(JobInfo, ProgressInfo) as GET /api/job shows them (SD prints: by the firmware's byte count)."""
         file = self.file
-        if file is None:
-            job_file = {"name": None, "path": None, "size": None, "origin": None, "date": None}
-            filament = {"length": None, "volume": None}
-        else:
-            job_file = {key: file[key] for key in ("name", "path", "display", "origin", "size", "date")}
-            filament = file["filament"]
         stats = self._stats()
-        return {
-            "job": {"file": job_file, "estimatedPrintTime": file["estimatedPrintTime"] if file else None,
-                    "lastPrintTime": stats.get("last"), "averagePrintTime": stats.get("average"),
-                    "filament": filament, "user": self.user},
-            "progress": (self.service.sdcard.progress() if self._sd_job() else None)
-            or self.progress.snapshot(time.time()),
-        }
+        job = JobInfo(
+            file=JobFile(file["name"], file["path"], file["origin"], file["display"], file["size"], file["date"])
+            if file else None,
+            estimated_print_time=file["estimatedPrintTime"] if file else None,
+            last_print_time=stats.get("last"), average_print_time=stats.get("average"),
+            filament=file["filament"] if file else None, user=self.user)
+        progress = (self.service.sdcard.progress() if self._sd_job() else None) or self.progress.snapshot(time.time())
+        return job, progress
 
     def _stats(self) -> dict:
+        """Last and average print time of the selected file: read once per file and print, not per snapshot."""
         if self.history is None or self.file is None:
             return {}
+        profile = self.service.profile_id or "_default"
+        key = (self.file["origin"], self.file["path"], profile)
+        cached = self._stats_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
         try:
             statistics = self.history.stats(self.file["origin"], self.file["path"]).get("statistics", {})
         except Exception:
             return {}
-        profile = self.service.profile_id or "_default"
-        return {"last": statistics.get("lastPrintTime", {}).get(profile),
-                "average": statistics.get("averagePrintTime", {}).get(profile)}
+        stats = {"last": statistics.get("lastPrintTime", {}).get(profile),
+                 "average": statistics.get("averagePrintTime", {}).get(profile)}
+        self._stats_cache = (key, stats)
+        return stats
+
+
+def _percent(fraction) -> int:
+    """OctoPrint's ``progress`` in job event payloads: whole percent."""
+    return int((fraction or 0) * 100)

@@ -2,8 +2,10 @@
 import logging
 import re
 
+from octoserve import events
 from octoserve.printer.comm.responses import Error, SdKind
 from octoserve.printer.comm.state import State
+from octoserve.printer.sent_commands import SentCommands
 
 log = logging.getLogger(__name__)
 
@@ -18,32 +20,41 @@ class ServiceListener:
 
     def __init__(self, service):
         self.s = service
-        self._current_tool = 0
+        self.commands = SentCommands(service.event)
+
+    @property
+    def current_z(self):
+        return self.commands.current_z
 
     # -- state ----------------------------------------------------------------------------
     def on_state(self, state: State, error) -> None:
         service = self.s
         if state in (State.ERROR, State.CLOSED, State.CLOSED_WITH_ERROR):
             service.job.abandoned()
-        service.event("PrinterStateChanged", {"state_id": state.state_id, "state_string": state.text})
+        service.event(events.PRINTER_STATE_CHANGED, {"state_id": state.state_id, "state_string": state.text})
+        if state is State.PRINTING:
+            service.mark("printing", "Printing")
         if state is State.CLOSED:
             service.sd_ready = False
             service.temperatures.clear()
-            service.event("Disconnected", None)
+            service.event(events.DISCONNECTED, None)
+            service.mark("disconnected", "Disconnected", fire=False)
         service.changed()
 
     def on_connected(self) -> None:
         connection = self.s.connection
         if connection is None:
             return
-        self.s.event("Connected", {"port": getattr(connection, "display_port", connection.port),
-                                   "baudrate": connection.baudrate})
-        if self.s.settings.get("feature.sdSupport"):
+        self.commands.reset()
+        self.s.event(events.CONNECTED, {"port": getattr(connection, "display_port", connection.port),
+                                        "baudrate": connection.baudrate})
+        self.s.mark("connected", "Connected", fire=False)
+        if self.s.sd_support:
             connection.send("M21")
 
     def on_error(self, error: str) -> None:
         self.s.terminal.note(f"Error: {error}")
-        self.s.event("Error", {"error": error, "reason": "firmware"})
+        self.s.event(events.ERROR, {"error": error, "reason": "firmware"})
         self.s.changed()
 
     def on_job_abandoned(self) -> None:
@@ -51,11 +62,12 @@ class ServiceListener:
 
     def on_reset(self, was_printing: bool) -> None:
         self.s.terminal.note("Printer reset detected" + (", job aborted" if was_printing else ""))
-        self.s.event("PrinterReset", {"idle": not was_printing})
+        self.s.event(events.PRINTER_RESET, {"idle": not was_printing})
 
     # -- traffic ----------------------------------------------------------------------------
     def on_sent(self, data: bytes) -> None:
         self.s.terminal.sent(data)
+        self.commands.sent(data)
 
     def on_received(self, line: str) -> None:
         self.s.terminal.received(line)
@@ -79,11 +91,12 @@ class ServiceListener:
             if not match:
                 continue
             code, tool, value = match.group(1).upper(), match.group(2), float(match.group(3))
-            heater = _HEATER_OF.get(code) or f"tool{int(tool) if tool is not None else self._current_tool}"
+            heater = _HEATER_OF.get(code) or f"tool{int(tool) if tool is not None else self.commands.tool}"
             self.s.temperatures.set_target(heater, value)
         self.s.changed()
 
     def on_firmware(self, info: dict, capabilities: dict) -> None:
+        self.s.event(events.FIRMWARE_DATA, {"name": info.get("FIRMWARE_NAME"), "data": dict(info)})
         self.s.changed()
 
     def on_capability(self, name: str) -> None:
@@ -92,14 +105,15 @@ class ServiceListener:
 
     def on_action(self, name: str, argument: str) -> None:
         self.s.terminal.note(f"Action: {name} {argument}".rstrip())
-        self.s.event("ActionCommand", {"action": name, "argument": argument})
+        self.s.event(events.ACTION_COMMAND, {"action": name, "argument": argument})
 
     def on_position(self, position) -> None:
         job = self.s.job
         if job.awaiting_position:
             job.awaiting_position = False
             job.pause_position = {"x": position.x, "y": position.y, "z": position.z, "e": position.e}
-        self.s.event("PositionUpdate", {"x": position.x, "y": position.y, "z": position.z, "e": position.e})
+        self.s.event(events.POSITION_UPDATE, {"x": position.x, "y": position.y, "z": position.z, "e": position.e,
+                                              "t": self.commands.tool, "f": None})
 
     def on_sd(self, message) -> None:
         """Card state from SD replies (SdMessage) and SD errors (Error of kind SD)."""

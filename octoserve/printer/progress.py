@@ -1,4 +1,5 @@
 """Progress of a print: completion by file position, print time without pauses, and the time left."""
+from octoserve.printer.snapshot import ProgressInfo
 
 # Until this share of the file, the analysis' estimate weighs more than the measured rate.
 BLEND_UNTIL = 0.5
@@ -63,14 +64,14 @@ class Progress:
             return None, None
         return int(measured), "linear"
 
-    def snapshot(self, now) -> dict:
+    def snapshot(self, now) -> ProgressInfo:
         done = self.fraction()
         left, origin = self.time_left(now)
         running = self._started is not None
-        return {
-            "completion": None if done is None or not running else done * 100,
-            "filepos": self.filepos if running else None,
-            "printTime": int(self.print_time(now)) if running else None,
-            "printTimeLeft": left,
-            "printTimeLeftOrigin": origin,
-        }
+        return ProgressInfo(
+            completion=None if done is None or not running else done * 100,
+            filepos=self.filepos if running else None,
+            print_time=int(self.print_time(now)) if running else None,
+            print_time_left=left,
+            print_time_left_origin=origin,
+        )

@@ -5,10 +5,12 @@ import re
 import threading
 import time
 
+from octoserve import events
 from octoserve.errors import Conflict, Invalid, NotFound
 from octoserve.printer.comm.responses import SdKind, parse_file_list_entry
 from octoserve.printer.comm.state import State
 from octoserve.printer.job import JobReader
+from octoserve.printer.snapshot import ProgressInfo
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,8 @@ class SdCard:
         connection.send("M24")
         if not connection.capabilities.get("AUTOREPORT_SD_STATUS"):
             connection.send("M27")
-        self.service.event("PrintStarted", {"name": entry["name"], "path": entry["path"], "origin": "sdcard"})
+        self.service.event(events.PRINT_STARTED, {"name": entry["name"], "path": entry["path"], "origin": "sdcard",
+                                                  "size": entry["size"]})
         self.service.changed()
 
     def delete(self, name: str) -> None:
@@ -107,12 +110,14 @@ class SdCard:
 
         def done():
             reader.close()
-            self.service.event("TransferDone", {"local": abs_path, "remote": remote_name})
+            self.service.event(events.TRANSFER_DONE, {"local": abs_path, "remote": remote_name,
+                                                      "time": time.time() - started})
             self.refresh()
 
+        started = time.time()
         connection.start_job(source, done)
         connection.set_state(State.PRINTING, streaming=True)
-        self.service.event("TransferStarted", {"local": abs_path, "remote": remote_name})
+        self.service.event(events.TRANSFER_STARTED, {"local": abs_path, "remote": remote_name})
 
     # -- helpers ----------------------------------------------------------------------------
     def _done(self):
@@ -123,8 +128,8 @@ class SdCard:
         if connection is not None:
             connection.set_state(State.FINISHING, sd=True)
             connection.set_state(State.OPERATIONAL)
-        self.service.event("PrintDone", {"name": entry.get("name"), "path": entry.get("path"), "origin": "sdcard",
-                                         "time": elapsed})
+        self.service.event(events.PRINT_DONE, {"name": entry.get("name"), "path": entry.get("path"),
+                                               "origin": "sdcard", "size": entry.get("size"), "time": elapsed})
         self.service.changed()
 
     def _entry(self, name: str) -> dict:
@@ -137,16 +142,15 @@ class SdCard:
         connection = self.service.connection
         if connection is None or not connection.operational or not self.service.sd_ready:
             raise Conflict("Printer is not operational or the SD card is not ready")
-        if not connection.machine.flags()["ready"]:
+        if not connection.machine.flags().ready:
             raise Conflict("Printer is busy")
         return connection
 
-    def progress(self) -> dict | None:
+    def progress(self) -> ProgressInfo | None:
         """SD progress by the firmware's byte count, for GET /api/job."""
         if not self.printing or not self.total:
             return None
         elapsed = time.time() - (self._started or time.time())
         done = self.position / self.total
         left = int(elapsed * (1 - done) / done) if done > 0.01 else None
-        return {"completion": done * 100, "filepos": self.position, "printTime": int(elapsed),
-                "printTimeLeft": left, "printTimeLeftOrigin": "linear" if left is not None else None}
+        return ProgressInfo(done * 100, self.position, int(elapsed), left, "linear" if left is not None else None)

@@ -4,18 +4,20 @@ import logging
 import threading
 from pathlib import Path
 
+from octoserve import events
 from octoserve.config import Settings
 from octoserve.errors import Invalid, NotOperational
 from octoserve.plugins import build_plugin_manager
+from octoserve.printer.chores import Chores
 from octoserve.printer.comm.connection import Connection
 from octoserve.printer.comm.options import ConnectionOptions
-from octoserve.printer.comm.state import State
 from octoserve.printer.comm.transport import BAUDRATES, discover_ports
 from octoserve.printer.job import Job
 from octoserve.printer.listener import ServiceListener
 from octoserve.printer.profiles import ProfileRepository
 from octoserve.printer.scripts import ScriptLibrary
 from octoserve.printer.sdcard import SdCard
+from octoserve.printer.snapshot import ConnectionInfo, PrinterState, Resends, Snapshot
 from octoserve.printer.temperatures import Temperatures
 from octoserve.printer.terminal import TerminalLog
 from octoserve.storage import Database
@@ -40,10 +42,12 @@ class PrinterService:
         self.profile_id = None
         self.publisher = None
         self.sd_ready = False
+        self.sd_support = settings.get("feature.sdSupport")  # read again at each connect, off the comm thread
         self._lock = threading.RLock()
         self._closers = []
         self._sequence = itertools.count(1)
         self.scripts = ScriptLibrary(self.basedir)
+        self.chores = Chores()
         self.job = Job(self, history)
         self.sdcard = SdCard(self)
         self.listener = ServiceListener(self)
@@ -100,6 +104,7 @@ class PrinterService:
         if autoconnect is not None:
             self.settings.set("serial.autoconnect", bool(autoconnect))
         self.rpc_disconnect()
+        self.event(events.CONNECTING, None)
         threading.Thread(target=self._connect, args=(port, baudrate or 0, profile), daemon=True,
                          name="connect").start()
         return None
@@ -109,6 +114,7 @@ class PrinterService:
             connection, self.connection = self.connection, None
             closers, self._closers = self._closers, []
         if connection is not None:
+            self.event(events.DISCONNECTING, None)
             connection.close()
         for close in closers:
             close()
@@ -179,8 +185,13 @@ class PrinterService:
         self.sdcard.upload(abs_path, remote_name)
 
     # -- connecting -----------------------------------------------------------------------
+    @property
+    def default_profile(self) -> str:
+        return self.profiles.default_id()
+
     def _connect(self, port, baudrate, profile_id):
         profile = self.profiles.get(profile_id)
+        self.sd_support = self.settings.get("feature.sdSupport")
         with self._lock:
             self.profile_id = profile_id
         candidates = self._candidates(port, baudrate)
@@ -239,6 +250,7 @@ class PrinterService:
 
     def shutdown(self) -> None:
         self.rpc_disconnect()
+        self.chores.stop()
 
     # -- state ------------------------------------------------------------------------------
     def _operational(self) -> Connection:
@@ -255,49 +267,50 @@ class PrinterService:
         if self.publisher is not None:
             self.publisher.event(name, payload)
 
-    def snapshot(self) -> dict:
+    def mark(self, kind: str, label: str, *, fire: bool = True) -> None:
+        """A chart marking (OctoPrint's ChartMarked), in every following snapshot."""
+        marking = self.temperatures.mark(kind, label)
+        if fire:
+            self.event(events.CHART_MARKED, {"type": kind, "label": label, "time": marking["time"]})
+        self.changed()
+
+    def snapshot(self) -> Snapshot:
         connection = self.connection
         machine = connection.machine if connection else None
-        state = machine.state if machine else State.OFFLINE
-        sd_ready = self.sd_ready and self.settings.get("feature.sdSupport")
-        return {
-            "seq": next(self._sequence),
-            "available": True,
-            "state": {
-                "id": state.state_id, "text": machine.text if machine else state.text,
-                "error": (machine.error if machine else None) or "",
-                "flags": machine.flags(sd_ready=sd_ready) if machine else _offline_flags(),
-            },
-            "connection": {
-                "port": getattr(connection, "display_port", None),
-                "baudrate": connection.baudrate if connection else None,
-                "profile": self.profile_id or self.profiles.default_id(),
-            },
-            "temperatures": self.temperatures.current(),
-            "sd": {"ready": sd_ready},
-            "firmware": {"info": connection.firmware if connection else {},
-                         "capabilities": connection.capabilities if connection else {}},
-            "resends": _resend_stats(connection),
-            "log_count": self.terminal.count,
-            "busy_files": self.job.busy_files(),
-            "sd_files": self.rpc_sd_files(),
-            **self.job.snapshot(),
-        }
+        sd_ready = bool(self.sd_ready and self.sd_support)
+        if machine is None:
+            state = PrinterState()
+        else:
+            state = PrinterState(machine.state.state_id, machine.text, machine.error or "",
+                                 machine.flags(sd_ready=sd_ready))
+        job, progress = self.job.snapshot()
+        return Snapshot(
+            seq=next(self._sequence),
+            state=state,
+            connection=ConnectionInfo(getattr(connection, "display_port", None),
+                                      connection.baudrate if connection else None,
+                                      self.profile_id or self.default_profile),
+            temperatures=self.temperatures.current(),
+            sd_ready=sd_ready,
+            firmware=dict(connection.firmware) if connection else {},
+            capabilities=dict(connection.capabilities) if connection else {},
+            resends=_resend_stats(connection),
+            busy_files=self.job.busy_files(),
+            sd_files=tuple(self.rpc_sd_files()),
+            job=job,
+            progress=progress,
+            current_z=self.listener.current_z,
+            markings=self.temperatures.markings(),
+            log_count=self.terminal.count,
+        )
 
 
 def _open_history(basedir):
     return PrintHistory(Database(Path(basedir) / "history.json"))
 
 
-def _offline_flags() -> dict:
-    flags = dict.fromkeys(("operational", "printing", "cancelling", "pausing", "resuming", "finishing",
-                           "error", "paused", "ready", "sdReady"), False)
-    flags["closedOrError"] = True
-    return flags
-
-
-def _resend_stats(connection) -> dict:
+def _resend_stats(connection) -> Resends:
     if connection is None:
-        return {"count": 0, "transmitted": 0, "ratio": 0}
+        return Resends()
     count, sent = connection.stats["resends"], connection.stats["transmitted"]
-    return {"count": count, "transmitted": sent, "ratio": int(100 * count / sent) if sent else 0}
+    return Resends(count, sent, int(100 * count / sent) if sent else 0)

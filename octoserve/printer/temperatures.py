@@ -3,6 +3,8 @@ import threading
 import time
 from collections import deque
 
+from octoserve.printer.snapshot import Heater
+
 CUTOFF_SECONDS = 30 * 60
 
 
@@ -13,9 +15,11 @@ class Temperatures:
         self._lock = threading.Lock()
         self._current = {}
         self._offsets = {}
-        self._history = deque()
+        self._history = deque()  # (number, point)
         self._cutoff = cutoff
         self._clock = clock
+        self.count = 0  # the number of the newest point
+        self._markings = deque()  # chart marks: {"type", "label", "time"}
 
     def record(self, readings: dict) -> None:
         """One report from the firmware: {"tool0": (actual, target|None), ...}."""
@@ -30,8 +34,9 @@ class Temperatures:
                     actual = previous.get("actual")  # a target echo (Repetier) carries no reading
                 self._current[heater] = {"actual": actual, "target": target}
                 point[heater] = {"actual": actual, "target": target}
-            self._history.append(point)
-            while self._history and now - self._history[0]["time"] > self._cutoff:
+            self.count += 1
+            self._history.append((self.count, point))
+            while self._history and now - self._history[0][1]["time"] > self._cutoff:
                 self._history.popleft()
 
     def set_target(self, heater: str, target: float) -> None:
@@ -45,8 +50,9 @@ class Temperatures:
             self._offsets.update(offsets)
 
     def current(self) -> dict:
+        """Heater name -> Heater (actual, target, offset)."""
         with self._lock:
-            return {heater: {**values, "offset": self._offsets.get(heater, 0)}
+            return {heater: Heater(values["actual"], values["target"], self._offsets.get(heater, 0))
                     for heater, values in self._current.items()}
 
     def targets(self):
@@ -54,9 +60,27 @@ class Temperatures:
             return [(heater, values["target"]) for heater, values in self._current.items()]
 
     def history(self, limit: int | None = None) -> list:
+        return self.history_between(0, self.count, limit)
+
+    def history_between(self, after: int, upto: int, limit: int | None = None) -> list:
+        """The points numbered after < n <= upto (within the cutoff), oldest first."""
         with self._lock:
-            points = list(self._history)
+            points = [point for number, point in self._history if after < number <= upto]
         return points[-limit:] if limit else points
+
+    def mark(self, kind: str, label: str) -> dict:
+        """A mark on the temperature chart (print started, paused...), kept as long as the points."""
+        now = self._clock()
+        marking = {"type": kind, "label": label, "time": now}
+        with self._lock:
+            self._markings.append(marking)
+            while self._markings and now - self._markings[0]["time"] > self._cutoff:
+                self._markings.popleft()
+        return marking
+
+    def markings(self) -> tuple:
+        with self._lock:
+            return tuple(dict(m) for m in self._markings)
 
     def offsets(self) -> dict:
         with self._lock:

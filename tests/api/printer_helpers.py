@@ -23,7 +23,7 @@ def snapshot(app) -> dict:
 
 
 def state_text(app) -> str:
-    return snapshot(app)["state"]["text"]
+    return snapshot(app).state.text
 
 
 def connect(client, app, timeout=10.0, **options):
@@ -31,12 +31,12 @@ def connect(client, app, timeout=10.0, **options):
     body = {"command": "connect", "port": "VIRTUAL", "baudrate": 250000, **options}
     response = client.post("/api/connection", json=body, headers=ADMIN)
     assert response.status_code == 204, response.get_data(as_text=True)
-    wait_for(lambda: snapshot(app)["state"]["flags"]["operational"], timeout, "the printer to be operational")
+    wait_for(lambda: snapshot(app).flags.operational, timeout, "the printer to be operational")
 
 
 def disconnect(client, app):
     assert client.post("/api/connection", json={"command": "disconnect"}, headers=ADMIN).status_code == 204
-    wait_for(lambda: not snapshot(app)["state"]["flags"]["operational"], what="the printer to be disconnected")
+    wait_for(lambda: not snapshot(app).flags.operational, what="the printer to be disconnected")
 
 
 def fresh_report(app) -> None:
@@ -46,9 +46,9 @@ def fresh_report(app) -> None:
 
 def settle(app, timeout=10.0):
     """Wait until the connect chatter is over: the card is mounted and a temperature report is in."""
-    wait_for(lambda: snapshot(app)["sd"]["ready"], timeout, "the SD card to be mounted")
+    wait_for(lambda: snapshot(app).sd_ready, timeout, "the SD card to be mounted")
     fresh_report(app)
-    wait_for(lambda: snapshot(app)["temperatures"].get("tool0", {}).get("actual") is not None, timeout,
+    wait_for(lambda: getattr(snapshot(app).temperatures.get("tool0"), "actual", None) is not None, timeout,
              "the first temperature report")
 
 
@@ -71,7 +71,7 @@ def start_printing(app, client, daemon, move_time=0.01):
         date=int(path.stat().st_mtime))
     response = client.post("/api/job", json={"command": "start"}, headers=ADMIN)
     assert response.status_code == 204, response.get_data(as_text=True)
-    wait_for(lambda: snapshot(app)["state"]["flags"]["printing"], what="the printer to be printing")
+    wait_for(lambda: snapshot(app).flags.printing, what="the printer to be printing")
 
 
 class Wire:

@@ -76,7 +76,7 @@ def test_connect_with_a_profile_shows_it_until_disconnected(client, app, persona
 
 def test_baudrate_zero_detects_one(client, app, personas, printer_daemon):
     assert post(client, {"command": "connect", "port": "VIRTUAL", "baudrate": 0}).status_code == 204
-    wait_for(lambda: snapshot(app)["state"]["flags"]["operational"], 15, "a detected connection")
+    wait_for(lambda: snapshot(app).flags.operational, 15, "a detected connection")
     current = get_connection(client)["current"]
     assert current["state"] == "Operational" and current["port"] == "VIRTUAL"
     assert current["baudrate"] in get_connection(client)["options"]["baudrates"]
@@ -99,7 +99,7 @@ def test_invalid_connect_requests_are_400_and_connect_nothing(client, app, perso
 def test_fake_ack_is_204_connected_or_not(client, app, connected):
     response = post(client, {"command": "fake_ack"})
     assert response.status_code == 204 and response.get_data() == b""
-    assert snapshot(app)["state"]["text"] == "Operational"
+    assert snapshot(app).state.text == "Operational"
     disconnect(client, app)
     assert post(client, {"command": "fake_ack"}).status_code == 204  # nothing to acknowledge: a no-op
 
@@ -108,7 +108,7 @@ def test_save_persists_port_baudrate_and_profile(client, app, personas, services
     add_profile(services, "mk3")
     body = {"command": "connect", "port": "VIRTUAL", "baudrate": 115200, "printerProfile": "mk3", "save": True}
     assert post(client, body).status_code == 204
-    wait_for(lambda: snapshot(app)["state"]["flags"]["operational"], what="Operational")
+    wait_for(lambda: snapshot(app).flags.operational, what="Operational")
     assert services.settings.get("serial.port") == "VIRTUAL"
     assert services.settings.get("serial.baudrate") == 115200
     options = get_connection(client)["options"]
@@ -117,7 +117,7 @@ def test_save_persists_port_baudrate_and_profile(client, app, personas, services
 
     disconnect(client, app)
     assert post(client, {"command": "connect"}).status_code == 204  # the saved preferences are used
-    wait_for(lambda: snapshot(app)["state"]["flags"]["operational"], what="Operational again")
+    wait_for(lambda: snapshot(app).flags.operational, what="Operational again")
     assert get_connection(client)["current"] == {"state": "Operational", "port": "VIRTUAL", "baudrate": 115200,
                                                  "printerProfile": "mk3"}
 

@@ -2,18 +2,9 @@
 import pytest
 
 from octoserve.errors import Conflict
+from octoserve.printer.snapshot import Snapshot
 from tests.api.seeded import assert_error
-from tests.files.api_helpers import (
-    ADMIN,
-    GCODE,
-    USER,
-    ready_snapshot,
-    sha1,
-    tree_of,
-    upload,
-    uploads,
-    wait_for_analysis,
-)
+from tests.files.api_helpers import ADMIN, GCODE, USER, sha1, tree_of, upload, uploads, wait_for_analysis
 
 BASE = "http://localhost"
 
@@ -80,14 +71,14 @@ def test_copy_and_move_refusals(client, stocked, path, body, status):
     assert tree_of(uploads(stocked)) == before
 
 
-def test_moving_the_file_being_printed_is_409_and_copying_it_fine(client, stocked, printer):  # noqa: F811
+def test_moving_the_file_being_printed_is_409_and_copying_it_fine(client, stocked, printer):
     printer.printing("f/g/c.gcode")
     for path in ("f/g/c.gcode", "f"):
         assert_error(post(client, path, {"command": "move", "destination": "e"}), 409)
     assert post(client, "f/g/c.gcode", {"command": "copy", "destination": "e"}).status_code == 201
 
 
-def test_moving_the_selected_file_deselects_it(client, stocked, printer):  # noqa: F811
+def test_moving_the_selected_file_deselects_it(client, stocked, printer):
     printer.select("a.gcode")
     assert post(client, "a.gcode", {"command": "move", "destination": "e"}).status_code == 201
     assert printer.methods() == ["job_unselect"]
@@ -103,7 +94,7 @@ def test_delete_file_and_folder(client, stocked):
     assert_error(client.delete("/api/files/local/a.gcode", headers=USER), 404)
 
 
-def test_delete_in_use_is_409(client, stocked, printer):  # noqa: F811
+def test_delete_in_use_is_409(client, stocked, printer):
     printer.printing("f/g/c.gcode")
     for path in ("f/g/c.gcode", "f/g", "f"):
         assert_error(client.delete(f"/api/files/local/{path}", headers=USER), 409,
@@ -112,14 +103,14 @@ def test_delete_in_use_is_409(client, stocked, printer):  # noqa: F811
     assert client.delete("/api/files/local/a.gcode", headers=USER).status_code == 204
 
 
-def test_delete_the_selected_idle_file_deselects_it(client, stocked, printer):  # noqa: F811
+def test_delete_the_selected_idle_file_deselects_it(client, stocked, printer):
     printer.select("f/b.gcode")
     assert client.delete("/api/files/local/f", headers=USER).status_code == 204
     assert printer.methods() == ["job_unselect"]
 
 
 # -- select and unselect ------------------------------------------------------------------------------
-def test_select_sends_the_file_to_the_daemon(client, stocked, printer, app):  # noqa: F811
+def test_select_sends_the_file_to_the_daemon(client, stocked, printer, app):
     wait_for_analysis(app)
     assert post(client, "f/b.gcode", {"command": "select"}, USER).status_code == 204
     (method, params), = printer.calls
@@ -134,18 +125,18 @@ def test_select_sends_the_file_to_the_daemon(client, stocked, printer, app):  # 
     assert params["estimated_print_time"] > 0 and params["filament"]["tool0"]["length"] > 0
 
 
-def test_select_and_print(client, stocked, printer):  # noqa: F811
+def test_select_and_print(client, stocked, printer):
     assert post(client, "a.gcode", {"command": "select", "print": True}, USER).status_code == 204
     assert printer.calls[0][1]["print"] is True
 
 
 @pytest.mark.parametrize("path, status", [("missing.gcode", 404), ("f", 415), ("Not Sane.gcode", 404)])
-def test_select_refusals(client, stocked, printer, path, status):  # noqa: F811
+def test_select_refusals(client, stocked, printer, path, status):
     assert_error(post(client, path, {"command": "select"}), status)
     assert printer.calls == []
 
 
-def test_select_is_409_unless_ready(client, stocked, printer):  # noqa: F811
+def test_select_is_409_unless_ready(client, stocked, printer):
     printer.printing("a.gcode")
     assert_error(post(client, "f/b.gcode", {"command": "select"}), 409,
                  "Printer is already printing, cannot select a new file")
@@ -154,7 +145,7 @@ def test_select_is_409_unless_ready(client, stocked, printer):  # noqa: F811
                  "Printer is already printing, cannot select a new file")
 
 
-def test_select_and_print_needs_print_permission(client, stocked, printer, services):  # noqa: F811
+def test_select_and_print_needs_print_permission(client, stocked, printer, services):
     services.groups.add("selectors", "Selectors", permissions=["FILES_SELECT"])
     services.users.add("selector", "pw", groups=["selectors"], apikey="selector".ljust(40, "x"))
     headers = {"X-Api-Key": "selector".ljust(40, "x")}
@@ -162,12 +153,12 @@ def test_select_and_print_needs_print_permission(client, stocked, printer, servi
     assert post(client, "a.gcode", {"command": "select"}, headers).status_code == 204
 
 
-def test_a_daemon_refusal_passes_through(client, stocked, printer):  # noqa: F811
+def test_a_daemon_refusal_passes_through(client, stocked, printer):
     printer.fail_with = Conflict("Printer is already printing, cannot select a new file")
     assert_error(post(client, "a.gcode", {"command": "select"}), 409)
 
 
-def test_unselect(client, stocked, printer):  # noqa: F811
+def test_unselect(client, stocked, printer):
     response = post(client, "a.gcode", {"command": "unselect"})
     assert (response.status_code, response.mimetype) == (409, "text/plain")
     assert response.get_data(as_text=True) == "Cannot unselect current file when there is no file selected"
@@ -186,7 +177,7 @@ def test_unselect(client, stocked, printer):  # noqa: F811
 
 
 # -- analyse and validation ----------------------------------------------------------------------------
-def test_analyse_queues_an_analysis(client, stocked, app):  # noqa: F811
+def test_analyse_queues_an_analysis(client, stocked, app):
     wait_for_analysis(app)
     stocked.files.metadata.update("a.gcode", {"gcodeAnalysis": {"stale": True}})
     assert post(client, "a.gcode", {"command": "analyse"}).status_code == 204
@@ -223,15 +214,15 @@ def test_download_of_nothing_is_404(client, stocked, path):
     assert client.get(f"/downloads/files/local/{path}", headers=USER).status_code == 404
 
 
-def test_snapshot_without_job_keys_is_tolerated(client, stocked, printer):  # noqa: F811
-    printer.snapshot = {k: v for k, v in ready_snapshot().items() if k not in ("job", "busy_files", "sd_files")}
+def test_a_snapshot_with_every_default_is_tolerated(client, stocked, printer):
+    printer.snapshot = Snapshot()
     assert client.delete("/api/files/local/a.gcode", headers=USER).status_code == 204
     assert client.get("/api/files", headers=USER).status_code == 200
 
 
 # -- the SD card, as the daemon lists it ------------------------------------------------------------------
-def test_sd_select_and_delete_go_to_the_daemon(client, personas, printer):  # noqa: F811
-    printer.snapshot["sd_files"] = [{"name": "CUBE.GCO", "display": "cube.gcode", "size": 10, "date": None}]
+def test_sd_select_and_delete_go_to_the_daemon(client, personas, printer):
+    printer.change(sd_files=[{"name": "CUBE.GCO", "display": "cube.gcode", "size": 10, "date": None}])
     assert client.post("/api/files/sdcard/CUBE.GCO", json={"command": "select", "print": True},
                        headers=USER).status_code == 204
     assert client.delete("/api/files/sdcard/CUBE.GCO", headers=USER).status_code == 204

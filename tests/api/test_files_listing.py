@@ -55,9 +55,8 @@ def test_recursive_listing_holds_the_whole_tree(client, stocked):
     assert parts["children"][1]["children"][0]["path"] == "parts/old/x.gco"
 
 
-def test_all_files_adds_sd_entries_and_disk_space(client, stocked, printer):  # noqa: F811
-    printer.snapshot["sd_files"] = [{"name": "CUBE~1.GCO", "display": "cube long name.gcode", "size": 99,
-                                     "date": None}]
+def test_all_files_adds_sd_entries_and_disk_space(client, stocked, printer):
+    printer.change(sd_files=[{"name": "CUBE~1.GCO", "display": "cube long name.gcode", "size": 99, "date": None}])
     body = client.get("/api/files", headers=READONLY).get_json()
     assert set(body) == {"files", "free", "total"}
     assert [entry["origin"] for entry in body["files"]] == ["local", "local", "sdcard"]

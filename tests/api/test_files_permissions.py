@@ -66,7 +66,7 @@ CELLS = [
 
 
 @pytest.fixture
-def stocked(client, personas, services, printer):  # noqa: F811
+def stocked(client, personas, services, printer):
     assert upload(client, "a.gcode").status_code == 201
     assert upload(client, None, foldername="e").status_code == 201
     printer.select("a.gcode")
@@ -74,7 +74,7 @@ def stocked(client, personas, services, printer):  # noqa: F811
 
 
 @pytest.mark.parametrize("method, path, kwargs, caller, expected", CELLS)
-def test_files_permission_matrix(client, stocked, printer, method, path, kwargs, caller, expected):  # noqa: F811
+def test_files_permission_matrix(client, stocked, printer, method, path, kwargs, caller, expected):
     headers = with_csrf(client) if caller == ANONYMOUS else key(caller)
     before = tree_of(uploads(stocked))
     printer.calls.clear()
@@ -107,7 +107,7 @@ def test_first_run_closes_uploads(client, services, basedir):
     assert tree_of(uploads(services)) == []
 
 
-def test_select_and_print_are_downgraded_by_permissions(client, personas, services, printer):  # noqa: F811
+def test_select_and_print_are_downgraded_by_permissions(client, personas, services, printer):
     services.groups.add("uploaders", "Uploaders", permissions=["FILES_UPLOAD", "FILES_LIST"])
     services.users.add("uploader", "pw", groups=["uploaders"], apikey="uploader".ljust(40, "x"))
     response = upload(client, headers={"X-Api-Key": "uploader".ljust(40, "x")}, select="true", print="true")

@@ -22,7 +22,7 @@ NOT_READY = "Printer is already printing, cannot select a new file"
 
 
 def state(app):
-    return snapshot(app)["state"]["text"]
+    return snapshot(app).state.text
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_a_printing_file_is_protected(client, app, personas, services, printer_d
     assert client.post("/api/files/local/f/long.gcode", json={"command": "select", "print": True},
                        headers=USER).status_code == 204
     wait_for(lambda: state(app) == "Printing", what="printing")
-    wait_for(lambda: snapshot(app).get("busy_files"), what="the busy file in the snapshot")
+    wait_for(lambda: snapshot(app).busy_files, what="the busy file in the snapshot")
 
     for path in ("f/long.gcode", "f"):
         assert_error(client.delete(f"/api/files/local/{path}", headers=USER), 409,

@@ -128,7 +128,7 @@ def test_overwriting_needs_files_delete(client, personas, services):
     assert (uploads(services) / "cube.gcode").read_bytes() == b"G1 X1\n"
 
 
-def test_overwriting_the_file_being_printed_is_409(client, personas, services, printer):  # noqa: F811
+def test_overwriting_the_file_being_printed_is_409(client, personas, services, printer):
     assert upload(client, "a.gcode", path="f").status_code == 201
     printer.printing("f/a.gcode")
     assert_error(upload(client, "a.gcode", path="f", data=b"G1\n"), 409,
@@ -142,7 +142,7 @@ def test_a_folder_in_the_way_is_409(client, personas, services):
     assert_error(upload(client, "cube.gcode"), 409)
 
 
-def test_analysis_is_stored_after_upload(client, app, personas, services):  # noqa: F811
+def test_analysis_is_stored_after_upload(client, app, personas, services):
     assert upload(client).status_code == 201
     wait_for_analysis(app)
     analysis = client.get("/api/files/local/cube.gcode", headers=ADMIN).get_json()["gcodeAnalysis"]
@@ -180,7 +180,7 @@ def raw_upload(client, parts: list, boundary="b0und4ry", quoted=False):
                        content_type=f"multipart/form-data; boundary={value}")
 
 
-def test_fields_before_and_after_the_file_count(client, personas, services, printer):  # noqa: F811
+def test_fields_before_and_after_the_file_count(client, personas, services, printer):
     response = raw_upload(client, [("select", "true"), ("file", "cube.gcode", GCODE), ("path", "after/the/file"),
                                    ("filename", "named late.gcode")])
     assert response.status_code == 201, response.get_data(as_text=True)
@@ -255,7 +255,7 @@ def test_uploads_by_form_apikey(client, personas, services):
 
 
 # -- select and print after upload ---------------------------------------------------------------------
-def test_upload_select_and_print_go_to_the_daemon(client, personas, printer):  # noqa: F811
+def test_upload_select_and_print_go_to_the_daemon(client, personas, printer):
     response = upload(client, "cube.gcode", headers=USER, select="true", print="yes")
     assert (response.get_json()["effectiveSelect"], response.get_json()["effectivePrint"]) == (True, True)
     (method, params), = printer.calls
@@ -264,7 +264,7 @@ def test_upload_select_and_print_go_to_the_daemon(client, personas, printer):  #
 
 
 @pytest.mark.parametrize("situation", ["printing", "disconnected", "refused"])
-def test_upload_select_is_downgraded_never_refused(client, personas, services, printer, situation):  # noqa: F811
+def test_upload_select_is_downgraded_never_refused(client, personas, services, printer, situation):
     if situation == "printing":
         printer.printing("other.gcode")
     elif situation == "disconnected":
@@ -321,9 +321,8 @@ def test_name_test_sanitize_and_exists(client, personas):
 
 
 # -- uploads to the SD card ------------------------------------------------------------------------------
-def test_sd_upload_stores_locally_then_streams_to_the_card(client, personas, services, printer):  # noqa: F811
-    printer.snapshot["state"]["flags"]["sdReady"] = True
-    printer.snapshot["sd_files"] = [{"name": "long_nam.gco", "display": "long_nam.gco"}]
+def test_sd_upload_stores_locally_then_streams_to_the_card(client, personas, services, printer):
+    printer.change(sd_ready=True, sd_files=[{"name": "long_nam.gco", "display": "long_nam.gco"}])
     response = upload(client, "Long Name.gcode", location="sdcard", select="true")
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.headers["Location"] == f"{BASE}/api/files/sdcard/long_n~1.gco"
@@ -338,8 +337,8 @@ def test_sd_upload_stores_locally_then_streams_to_the_card(client, personas, ser
 
 @pytest.mark.parametrize("situation, status", [
     ("no card", 409), ("printing", 409), ("disconnected", 409), ("sd disabled", 404)])
-def test_sd_upload_refusals_store_nothing(client, personas, services, printer, situation, status):  # noqa: F811
-    printer.snapshot["state"]["flags"]["sdReady"] = situation != "no card"
+def test_sd_upload_refusals_store_nothing(client, personas, services, printer, situation, status):
+    printer.change(sd_ready=situation != "no card")
     if situation == "printing":
         printer.printing("x.gcode")
     elif situation == "disconnected":

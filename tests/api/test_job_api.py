@@ -31,7 +31,7 @@ def select(app, path, **extra):
 
 
 def state(app):
-    return snapshot(app)["state"]["text"]
+    return snapshot(app).state.text
 
 
 def test_job_while_disconnected_has_the_fresh_shape(client, personas):

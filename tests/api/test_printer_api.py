@@ -108,7 +108,7 @@ def test_no_bed_anywhere_when_the_profile_has_no_heated_bed(client, app, persona
     settle(app)
     fresh_report(app)
     wait_for(lambda: len(app.extensions["octoserve.printer"].call("temperature_history")) >= 2, what="reports")
-    assert "bed" in snapshot(app)["temperatures"]  # the firmware does report one ...
+    assert "bed" in snapshot(app).temperatures  # the firmware does report one ...
     temperature = get(client, "/api/printer?history=true").get_json()["temperature"]
     assert set(temperature) == {"tool0", "history"}  # ... but the profile says there is none
     assert all(set(point) == {"time", "tool0"} for point in temperature["history"])
@@ -301,7 +301,7 @@ def test_chamber_with_a_heated_chamber(client, app, personas, services, printer_
     add_profile(services, "chamber", heatedChamber=True)
     connect(client, app, printerProfile="chamber")
     settle(app)
-    wait_for(lambda: "chamber" in snapshot(app)["temperatures"], what="a chamber reading")
+    wait_for(lambda: "chamber" in snapshot(app).temperatures, what="a chamber reading")
     assert set(get(client, "/api/printer").get_json()["temperature"]) == {"tool0", "bed", "chamber"}
     body = get(client, "/api/printer/chamber").get_json()
     assert set(body) == {"chamber"} and reading(body["chamber"])

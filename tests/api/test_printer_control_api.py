@@ -131,7 +131,7 @@ def test_sd_ready_follows_the_card(client, app, personas, printer_daemon):
     wire.expect(["M22"])
     wait_for(lambda: client.get("/api/printer/sd", headers=ADMIN).get_json() == {"ready": False},
              what="the card to be released")
-    assert snapshot(app)["state"]["flags"]["sdReady"] is False
+    assert snapshot(app).flags.sd_ready is False
     ok(post(client, "/api/printer/sd", {"command": "init"}))
     # the daemon may list the card on its own once it is mounted (M20 ...): only the start is ours
     wait_for(lambda: wire.commands()[:1] == ["M21"], what="M21 at the printer")

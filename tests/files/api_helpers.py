@@ -3,7 +3,8 @@ import hashlib
 import io
 from pathlib import Path
 
-from octoserve.printer.client import unavailable_snapshot
+from octoserve.printer.comm.state import Flags
+from octoserve.printer.snapshot import BusyFile, JobFile, JobInfo, PrinterState, Snapshot
 from tests.api.seeded import key
 
 ADMIN, USER, READONLY = key("admin"), key("user"), key("readonly")
@@ -31,15 +32,10 @@ def tree_of(folder: Path) -> list:
     return sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*"))
 
 
-def ready_snapshot(**flags) -> dict:
-    snapshot = unavailable_snapshot()
-    snapshot.update(available=True, busy_files=[], sd_files=[],
-                    job={"file": {"name": None, "path": None, "size": None, "origin": None, "date": None}})
-    state_flags = dict.fromkeys(snapshot["state"]["flags"], False)
-    state_flags.update(operational=True, ready=True)
-    state_flags.update(flags)
-    snapshot["state"] = {"id": "OPERATIONAL", "text": "Operational", "error": "", "flags": state_flags}
-    return snapshot
+def ready_snapshot(**flags) -> Snapshot:
+    """A connected, idle printer; ``flags`` set more flags."""
+    state_flags = Flags(operational=True, ready=True, closed_or_error=False, **flags)
+    return Snapshot(state=PrinterState("OPERATIONAL", "Operational", "", state_flags))
 
 
 class ScriptedPrinter:
@@ -69,18 +65,31 @@ class ScriptedPrinter:
         return None
 
     def select(self, path, origin="local"):
-        self.snapshot["job"] = {"file": {"name": path and path.rsplit("/", 1)[-1], "path": path,
-                                         "origin": origin if path else None}}
+        job_file = JobFile(path.rsplit("/", 1)[-1], path, origin) if path else None
+        self.snapshot = self.snapshot.with_changes(job=JobInfo(file=job_file))
 
     def printing(self, path, origin="local"):
         """The daemon prints ``path``: busy, not ready."""
         self.select(path, origin)
-        self.snapshot["state"]["flags"].update(printing=True, ready=False)
-        self.snapshot["state"]["text"] = "Printing"
-        self.snapshot["busy_files"] = [{"origin": origin, "path": path}]
+        flags = self.snapshot.flags
+        state = PrinterState("PRINTING", "Printing", "", Flags(**{**_fields(flags), "printing": True, "ready": False}))
+        self.snapshot = self.snapshot.with_changes(state=state, busy_files=(BusyFile(origin, path),))
 
     def disconnected(self):
-        self.snapshot = unavailable_snapshot()
+        self.snapshot = Snapshot.unavailable()
+
+    def change(self, sd_ready=None, sd_files=None):
+        """The card came (or went), or the daemon listed its files."""
+        flags = self.snapshot.flags
+        changes = {}
+        if sd_ready is not None:
+            changes["sd_ready"] = sd_ready
+            state = self.snapshot.state
+            changes["state"] = PrinterState(state.id, state.text, state.error,
+                                            Flags(**{**_fields(flags), "sd_ready": sd_ready}))
+        if sd_files is not None:
+            changes["sd_files"] = tuple(sd_files)
+        self.snapshot = self.snapshot.with_changes(**changes)
 
     def methods(self) -> list:
         return [method for method, _ in self.calls]
@@ -91,3 +100,7 @@ class ScriptedPrinter:
 
 def wait_for_analysis(app, timeout=60) -> None:
     assert app.extensions["octoserve.analysis"].wait_idle(timeout), "the analysis did not finish"
+
+
+def _fields(flags: Flags) -> dict:
+    return {name: getattr(flags, name) for name in Flags.__dataclass_fields__}

@@ -7,6 +7,7 @@ import pytest
 from octoserve.errors import Invalid, NotOperational
 from octoserve.printer.client import PrinterClient
 from octoserve.printer.protocol import socket_path
+from octoserve.printer.snapshot import ConnectionInfo
 from tests.daemon_helpers import RunningDaemon, connect_virtual, wait_for
 
 
@@ -17,8 +18,8 @@ def test_the_socket_is_private_to_its_owner(printer_daemon):
 
 def test_a_fresh_daemon_is_offline_and_offers_virtual(printer_client):
     snapshot = printer_client.snapshot
-    assert snapshot["available"] and snapshot["state"]["text"] == "Offline"
-    assert snapshot["state"]["flags"]["closedOrError"]
+    assert snapshot.available and snapshot.state.text == "Offline"
+    assert snapshot.flags.closed_or_error
     assert "VIRTUAL" in printer_client.call("connection_options")["ports"]
 
 
@@ -27,7 +28,7 @@ def test_connect_gives_operational_and_events(printer_client, services):
     services.events.subscribe(lambda name, payload: seen.append((name, payload)))
     connect_virtual(printer_client)
     snapshot = printer_client.snapshot
-    assert snapshot["connection"] == {"port": "VIRTUAL", "baudrate": 250000, "profile": "_default"}
+    assert snapshot.connection == ConnectionInfo(port="VIRTUAL", baudrate=250000, profile="_default")
     wait_for(lambda: ("Connected", {"port": "VIRTUAL", "baudrate": 250000}) in seen, what="the Connected event")
     states = [payload["state_id"] for name, payload in seen if name == "PrinterStateChanged"]
     assert states[-1] == "OPERATIONAL"
@@ -36,7 +37,7 @@ def test_connect_gives_operational_and_events(printer_client, services):
 def test_commands_reach_the_printer_and_targets_show_at_once(printer_daemon, printer_client):
     connect_virtual(printer_client)
     printer_client.call("commands", commands=["M104 S210", "G28 X"])
-    assert printer_client.call("snapshot")["temperatures"]["tool0"]["target"] == 210
+    assert printer_client.call("snapshot").temperatures["tool0"].target == 210
     wait_for(lambda: ["M104 S210", "G28 X"] == [c for _, c in printer_daemon.ports.printer.received][-2:],
              what="the commands at the printer")
     terminal = printer_client.call("terminal", limit=300)
@@ -67,14 +68,14 @@ def test_a_dead_daemon_is_an_error_state_and_a_new_one_is_followed(basedir, serv
     try:
         assert client.wait_connected(5)
         daemon.stop()
-        wait_for(lambda: not client.snapshot["available"], what="the client to notice")
-        assert client.snapshot["state"]["text"] == "Error"
-        assert "daemon" in client.snapshot["state"]["error"]
+        wait_for(lambda: not client.snapshot.available, what="the client to notice")
+        assert client.snapshot.state.text == "Error"
+        assert "daemon" in client.snapshot.state.error
         with pytest.raises(NotOperational):
             client.call("snapshot")
         daemon = RunningDaemon(basedir)
-        wait_for(lambda: client.snapshot["available"], what="the client to follow the new daemon")
-        assert client.call("snapshot")["state"]["text"] == "Offline"
+        wait_for(lambda: client.snapshot.available, what="the client to follow the new daemon")
+        assert client.call("snapshot").state.text == "Offline"
     finally:
         client.stop()
         daemon.stop()

@@ -2,6 +2,7 @@
 import pytest
 
 from octoserve.errors import Conflict
+from octoserve.printer.snapshot import BusyFile
 from tests.daemon_helpers import connect_virtual, wait_for
 
 MOVES = [f"G1 X{i % 150} Y{(i * 3) % 150} E{i * 0.02:.3f} F3000" for i in range(400)]
@@ -25,23 +26,23 @@ def received(daemon):
 
 
 def state(client):
-    return client.snapshot["state"]["text"]
+    return client.snapshot.state.text
 
 
 def test_a_selected_file_prints_every_line_once_in_order(printer_daemon, printer_client):
     connect_virtual(printer_client)
     path = write_job(printer_daemon.basedir)
     select(printer_client, path)
-    job = printer_client.call("snapshot")["job"]
-    assert job["file"]["path"] == "part.gcode" and job["estimatedPrintTime"] == 120.0
+    job = printer_client.call("snapshot").job
+    assert job.file.path == "part.gcode" and job.estimated_print_time == 120.0
     printer_client.call("job_start", user="alice")
     wait_for(lambda: "M84" in received(printer_daemon), what="the last line")
     wait_for(lambda: state(printer_client) == "Operational", what="the end of the job")
     lines = received(printer_daemon)
     start = lines.index("G28")
     assert lines[start:start + len(MOVES) + 2] == ["G28", *MOVES, "M84"]  # comments stripped, nothing lost
-    progress = printer_client.call("snapshot")["progress"]
-    assert progress["completion"] == 100.0 and progress["printTimeLeft"] == 0
+    progress = printer_client.call("snapshot").progress
+    assert progress.completion == 100.0 and progress.print_time_left == 0
 
 
 def test_progress_and_busy_files_while_printing(printer_daemon, printer_client):
@@ -49,14 +50,14 @@ def test_progress_and_busy_files_while_printing(printer_daemon, printer_client):
     printer_daemon.ports.printer.options.move_time = 0.005  # slow the printer so we can watch
     path = write_job(printer_daemon.basedir)
     select(printer_client, path, print=True, user="bob")
-    wait_for(lambda: (printer_client.call("snapshot")["progress"]["completion"] or 0) > 5, what="progress")
+    wait_for(lambda: (printer_client.call("snapshot").progress.completion or 0) > 5, what="progress")
     snapshot = printer_client.call("snapshot")
-    assert snapshot["state"]["text"] == "Printing"
-    assert snapshot["busy_files"] == [{"origin": "local", "path": "part.gcode"}]
-    assert snapshot["job"]["user"] == "bob"
-    progress = snapshot["progress"]
-    assert 0 < progress["filepos"] < path.stat().st_size
-    assert progress["printTimeLeftOrigin"] in ("analysis", "mixed-analysis")
+    assert snapshot.state.text == "Printing"
+    assert snapshot.busy_files == (BusyFile("local", "part.gcode"),)
+    assert snapshot.job.user == "bob"
+    progress = snapshot.progress
+    assert 0 < progress.filepos < path.stat().st_size
+    assert progress.print_time_left_origin in ("analysis", "mixed-analysis")
     with pytest.raises(Conflict):
         printer_client.call("job_start")
     with pytest.raises(Conflict):
@@ -75,7 +76,7 @@ def test_pause_resume_and_cancel_reach_the_firmware(printer_daemon, printer_clie
     wait_for(lambda: state(printer_client) == "Paused", what="paused")
     count = len(received(printer_daemon))
     wait_for(lambda: received(printer_daemon)[-1] == "M114", what="the position query")
-    assert printer_client.call("snapshot")["progress"]["printTime"] is not None
+    assert printer_client.call("snapshot").progress.print_time is not None
     printer_client.call("job_pause", action="pause")  # pausing while paused changes nothing
     assert state(printer_client) == "Paused"
     assert len([c for c in received(printer_daemon)[count:] if c.startswith("G1")]) == 0
@@ -115,7 +116,7 @@ def test_a_print_survives_injected_resends_with_every_line_once(basedir, service
         lines = received(daemon)
         start = lines.index("G28")
         assert lines[start:start + len(MOVES) + 2] == ["G28", *MOVES, "M84"]
-        wait_for(lambda: client.snapshot["resends"]["count"] >= len(MOVES) // 7, what="the resend count")
+        wait_for(lambda: client.snapshot.resends.count >= len(MOVES) // 7, what="the resend count")
         wait_for(lambda: daemon.service.job.history.stats("local", "part.gcode")["prints"]["success"] == 1,
                  what="the print in the history")
         last = daemon.service.job.history.stats("local", "part.gcode")["prints"]["last"]

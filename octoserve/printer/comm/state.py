@@ -1,4 +1,5 @@
 """The connection's states (OctoPrint's ids and display strings), which may follow which, and the API flags."""
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -134,21 +135,58 @@ class StateMachine:
                 return "Starting to send file to SD"
         return self.state.text
 
-    def flags(self, sd_ready: bool = False) -> dict:
+    def flags(self, sd_ready: bool = False) -> "Flags":
         """`/api/printer` state.flags; `sd_ready`: SD support is on and the card is initialised."""
         state = self.state
         operational = state in OPERATIONAL_STATES
-        return {
-            "operational": operational,
-            "printing": state in PRINTING_STATES,
-            "cancelling": state is State.CANCELLING,
-            "pausing": state is State.PAUSING,
-            "resuming": state is State.RESUMING,
-            "finishing": state is State.FINISHING,
-            "closedOrError": state in CLOSED_OR_ERROR_STATES,
-            "error": state in ERROR_STATES,
-            "paused": state is State.PAUSED,
-            "ready": (operational and state not in BUSY_STATES and state is not State.TRANSFERRING_FILE
-                      and not self.streaming),
-            "sdReady": sd_ready,
-        }
+        return Flags(
+            operational=operational,
+            printing=state in PRINTING_STATES,
+            cancelling=state is State.CANCELLING,
+            pausing=state is State.PAUSING,
+            resuming=state is State.RESUMING,
+            finishing=state is State.FINISHING,
+            closed_or_error=state in CLOSED_OR_ERROR_STATES,
+            error=state in ERROR_STATES,
+            paused=state is State.PAUSED,
+            ready=(operational and state not in BUSY_STATES and state is not State.TRANSFERRING_FILE
+                   and not self.streaming),
+            sd_ready=sd_ready,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Flags:
+    """OctoPrint's state flags. The defaults are a printer that is not connected."""
+
+    operational: bool = False
+    printing: bool = False
+    cancelling: bool = False
+    pausing: bool = False
+    resuming: bool = False
+    finishing: bool = False
+    closed_or_error: bool = True
+    error: bool = False
+    paused: bool = False
+    ready: bool = False
+    sd_ready: bool = False
+
+    def to_api(self) -> dict:
+        """As GET /api/printer and the push API write them, in OctoPrint's order."""
+        return {"operational": self.operational, "printing": self.printing, "cancelling": self.cancelling,
+                "pausing": self.pausing, "resuming": self.resuming, "finishing": self.finishing,
+                "closedOrError": self.closed_or_error, "error": self.error, "paused": self.paused,
+                "ready": self.ready, "sdReady": self.sd_ready}
+
+    @classmethod
+    def from_api(cls, data: dict) -> "Flags":
+        return cls(**{name: bool(data.get(key, default)) for name, key, default in _FLAG_KEYS})
+
+    @property
+    def active(self) -> bool:
+        """A job is under way (printing, pausing, paused, resuming, finishing or cancelling)."""
+        return self.printing or self.paused
+
+
+_FLAG_KEYS = [(name, key, Flags.__dataclass_fields__[name].default)
+              for name, key in zip(Flags.__dataclass_fields__, Flags().to_api(), strict=True)]

@@ -1,7 +1,7 @@
 """States, their OctoPrint ids and display strings, the transition table and the API flags."""
 import pytest
 
-from octoserve.printer.comm.state import TRANSITIONS, InvalidTransition, State, StateMachine, can_transition
+from octoserve.printer.comm.state import TRANSITIONS, Flags, InvalidTransition, State, StateMachine, can_transition
 
 FLAG_KEYS = ["operational", "printing", "cancelling", "pausing", "resuming", "finishing", "closedOrError", "error",
              "paused", "ready", "sdReady"]
@@ -168,14 +168,19 @@ def expected_flags(**true):
     (CONNECTED + (State.CLOSED_WITH_ERROR,), expected_flags(closedOrError=1, error=1)),
 ])
 def test_api_flags(path, flags):
-    assert machine_in(*path).flags() == flags
-    assert list(machine_in(*path).flags()) == FLAG_KEYS
+    assert machine_in(*path).flags().to_api() == flags
+    assert list(machine_in(*path).flags().to_api()) == FLAG_KEYS
+    assert Flags.from_api(flags) == machine_in(*path).flags()
 
 
 def test_sd_ready_flag_and_streaming_is_not_ready():
     machine = machine_in(*CONNECTED)
-    assert machine.flags(sd_ready=True)["sdReady"] is True
+    assert machine.flags(sd_ready=True).sd_ready is True
     machine.transition(State.STARTING, streaming=True)
     machine.transition(State.PRINTING)
     assert machine.text == "Sending file to SD"
-    assert machine.flags()["ready"] is False
+    assert machine.flags().ready is False
+
+
+def test_the_default_flags_are_those_of_a_printer_never_connected():
+    assert Flags() == StateMachine().flags() == machine_in(*CONNECTED, State.CLOSED).flags()
