@@ -54,7 +54,7 @@ class Host:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         started = time.monotonic()
-        self.proc = procs.start(self.command(), log_path=self.log_path, env=self.env())
+        self.proc = procs.start(self.command(), log_path=self.log_path, env=self.env(), cpus=procs.SERVER_CPUS)
         probe = requests.Session()
         probe.headers["X-Api-Key"] = API_KEY
         while time.monotonic() - started < timeout:

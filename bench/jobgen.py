@@ -31,11 +31,14 @@ def segment_lines(segments: int, start_e: float = 0.0):
         yield f"G1 X{x:.3f} Y{y:.3f} E{e:.5f}"
 
 
-def write_job(path: str, segments: int) -> str:
+def write_job(path: str, segments: int, layer_every: int = 0) -> str:
+    """The job; with ``layer_every``, a ``G1 Z..`` (a new layer: a ZChange event) before every that many segments."""
     with open(path, "w") as f:
         for line in HEADER:
             f.write(line.format(segments=segments) + "\n")
-        for line in segment_lines(segments):
+        for index, line in enumerate(segment_lines(segments)):
+            if layer_every and index % layer_every == 0:
+                f.write(f"G1 Z{0.2 + 0.2 * (index // layer_every + 1):.3f}\n")
             f.write(line + "\n")
         for line in FOOTER:
             f.write(line + "\n")

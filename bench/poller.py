@@ -2,7 +2,8 @@
 
     python bench/poller.py URL APIKEY --clients 8 --seconds 300 --out result.json
 
-Runs until SIGTERM/SIGINT or `--seconds`; then writes requests made, by status, and requests/s.
+Runs until SIGTERM/SIGINT or `--seconds`; then writes requests made, by status, requests/s and
+the latency percentiles of the answered requests (milliseconds).
 """
 import argparse
 import json
@@ -14,13 +15,16 @@ import time
 import requests
 
 
-def client(url, key, stop, counts, lock):
+def client(url, key, stop, counts, latencies, lock):
     session = requests.Session()
     session.headers["X-Api-Key"] = key
-    local = {}
+    local, took = {}, []
+    clock = time.perf_counter
     while not stop.is_set():
+        started = clock()
         try:
             status = session.get(url, timeout=10).status_code
+            took.append(clock() - started)
         except requests.RequestException as exc:
             status = type(exc).__name__
             stop.wait(0.01)
@@ -28,6 +32,14 @@ def client(url, key, stop, counts, lock):
     with lock:
         for status, n in local.items():
             counts[str(status)] = counts.get(str(status), 0) + n
+        latencies.extend(took)
+
+
+def percentile(values, share):
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(share * len(values)))]
 
 
 def main(argv=None) -> int:
@@ -39,11 +51,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    stop, lock, counts = threading.Event(), threading.Lock(), {}
+    stop, lock, counts, latencies = threading.Event(), threading.Lock(), {}, []
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threads = [threading.Thread(target=client, args=(args.url + args.path, args.apikey, stop, counts, lock),
-                                daemon=True) for _ in range(args.clients)]
+    threads = [threading.Thread(target=client, args=(args.url + args.path, args.apikey, stop, counts, latencies,
+                                                     lock), daemon=True) for _ in range(args.clients)]
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -56,7 +68,10 @@ def main(argv=None) -> int:
     total = sum(counts.values())
     with open(args.out, "w") as f:
         json.dump({"requests": total, "by_status": counts, "seconds": elapsed,
-                   "per_s": total / elapsed if elapsed else None}, f)
+                   "per_s": total / elapsed if elapsed else None,
+                   "latency_ms": {name: (percentile(latencies, share) or 0) * 1000
+                                  for name, share in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0))}},
+                  f)
     return 0
 
 

@@ -10,8 +10,18 @@ _started = []  # every Popen made through start(), so an interrupted run leaves 
 _lock = threading.Lock()
 
 
-def start(argv, *, log_path=None, env=None, cwd=None) -> subprocess.Popen:
-    """Popen in a new session (its own process group), stdout and stderr to `log_path`."""
+# The load benchmarks' method: the server's processes on one core, the load generators and the
+# simulated firmware on the other, every one at the same nice level. Clients live on other
+# machines in real use; this keeps them from stealing the server's CPU without giving either
+# server a privilege the other lacks. None: no pinning (--no-pin).
+SERVER_CPUS = "0"
+LOAD_CPUS = "1"
+
+
+def start(argv, *, log_path=None, env=None, cwd=None, cpus=None) -> subprocess.Popen:
+    """Popen in a new session (its own process group), stdout and stderr to `log_path`; pinned to `cpus`."""
+    if cpus is not None:
+        argv = ["taskset", "-c", cpus, *argv]
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL
     try:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

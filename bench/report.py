@@ -12,6 +12,23 @@ METRICS = [
     ("polls", "... /api/printer answers served meanwhile", "req/s", "stream-pollers", "poll_requests_per_s", True),
     ("stream-resend50", "... with a resend every 50 lines", "lines/s", "stream-resend50", "lines_per_s", True),
     ("stream-latency1ms", "... with every ack 1 ms late", "lines/s", "stream-latency1ms", "lines_per_s", True),
+    ("polls-p99", "... /api/printer p99 while 8 poll and the job streams", "ms", "stream-pollers",
+     "poll_latency_ms.p99", False),
+    ("rest", "GET /api/printer, 8 clients, printer idle", "req/s", "rest", "requests_per_s", True),
+    ("rest-p99", "... p99 latency", "ms", "rest", "latency_ms.p99", False),
+    ("push", "Streaming with 200 push clients and 8 pollers", "lines/s", "push", "lines_per_s", True),
+    ("push-poll-p99", "... /api/printer p99 meanwhile", "ms", "push", "poll_latency_ms.p99", False),
+    ("push-current1", "... current messages per client, most (throttle 1)", "1/s", "push",
+     "current_per_s_max_throttle1", False),
+    ("push-current2", "... the same with throttle 2", "1/s", "push", "current_per_s_max_throttle2", False),
+    ("push-events", "... ZChange events at all clients within 100 ms", "%", "push", "events_within_100ms", True),
+    ("push-event-p99", "... event latency p99", "ms", "push", "event_latency_p99_ms", False),
+    ("push-memory", "... memory per connected client (PSS)", "KB", "push", "memory_per_client_kb", False),
+    ("push-temps", "... temperature points a client missed (sum)", "points", "push", "temps_missing", False),
+    ("stall", "One client stops reading for 60 s, 20 follow, acks 1 ms late", "lines/s", "stall", "lines_per_s",
+     True),
+    ("stall-rss", "... server memory growth meanwhile", "MB", "stall", "rss_growth_mb", False),
+    ("stall-gap", "... longest wait for a current at the others", "s", "stall", "longest_current_gap_s", False),
     ("analysis", "Benchy analysis, whole process", "s", "analysis", "seconds", False),
     ("analysis-pure", "... octoserve's pure-Python path", "s", "analysis-pure", "seconds", False),
     ("upload", "50 MB upload", "s", "upload", "seconds", False),
@@ -21,16 +38,25 @@ METRICS = [
     ("memory-rss", "Idle memory, connected (RSS sum)", "MB", "memory", "rss_mb", False),
 ]
 REFERENCE_MEASURE = {"analysis-pure": "analysis"}
-NO_RATIO = {"upload-rss"}  # a few MB either way: the target is absolute
+NO_RATIO = {"upload-rss", "push-current1", "push-current2", "push-temps", "stall-rss"}  # absolute targets
+OWN_REFERENCE = {"stream-pollers": "stream-idle", "stream-resend50": "stream-idle", "push": "stream-idle",
+                 "stall": "stream-latency1ms"}
 STREAMS = ("stream-idle", "stream-pollers", "stream-resend50", "stream-latency1ms")
 
 
 def _values(results, host, measure, field):
     """One value per run; a streaming run that did not deliver the whole job counts as no value."""
     runs = results["runs"].get(host, {}).get(measure, [])
-    if measure in STREAMS:
+    if measure in STREAMS and field == "lines_per_s":
         return [run.get(field) if run.get("complete") else None for run in runs]
-    return [run.get(field) for run in runs]
+    return [_field(run, field) for run in runs]
+
+
+def _field(run, path):
+    value = run
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _median(values):
@@ -50,8 +76,8 @@ def _paired_ratio(a, b, higher_better):
 
 
 def _own_fraction(results, host, measure):
-    """Median over runs of this scenario's rate divided by the same run's instant-ack rate."""
-    idle = _values(results, host, "stream-idle", "lines_per_s")
+    """Median over runs of this scenario's rate divided by the same round's rate of its reference scenario."""
+    idle = _values(results, host, OWN_REFERENCE[measure], "lines_per_s")
     other = _values(results, host, measure, "lines_per_s")
     if idle and len(idle) == len(other):
         fractions = [o / i for o, i in zip(other, idle, strict=True) if o is not None and i]
@@ -83,8 +109,8 @@ def summarise(results) -> dict:
                         row.setdefault("failed_ends", {})[host] = [
                             f"{len(failed)} run(s) ended early ({states}) after {span} of "
                             f"{failed[0].get('expected_job_lines'):,} job lines"]
-            if measure in ("stream-pollers", "stream-resend50"):
-                row["own_idle"] = {h: _own_fraction(results, h, measure) for h in (OCTOSERVE, OCTOPRINT)}
+        if measure in OWN_REFERENCE and field == "lines_per_s":
+            row["own_idle"] = {h: _own_fraction(results, h, measure) for h in (OCTOSERVE, OCTOPRINT)}
         summary[key] = row
     summary["targets"] = targets(results, summary)
     return summary
@@ -112,14 +138,40 @@ def targets(results, s) -> list:
         ("50 MB upload no slower than OctoPrint", check(s["upload"]["ratio"], lambda r: r >= 1)),
         ("memory growth during the upload < 16 MB", check(upload_rss, lambda v: v < 16)),
         ("every line once and in order, every run", intact_ok),
+        *push_targets(s, check, own),
+    ]
+
+
+def push_targets(s, check, own) -> list:
+    mine = lambda key: s[key][OCTOSERVE]  # noqa: E731
+    return [
+        ("GET /api/printer, 8 clients, idle: >= 4x OctoPrint's requests/s",
+         check(s["rest"]["ratio"], lambda r: r >= 4)),
+        ("... and p99 under 10 ms", check(mine("rest-p99"), lambda v: v < 10)),
+        ("200 push clients + 8 pollers: streaming >= 90 % of own instant-ack rate",
+         check(own("push"), lambda r: r >= 0.9)),
+        ("... GET /api/printer p99 under 25 ms", check(mine("push-poll-p99"), lambda v: v < 25)),
+        ("... current at most 2/s per client (1/s with throttle 2)",
+         check((mine("push-current1"), mine("push-current2")), lambda v: None not in v and v[0] <= 2.05
+               and v[1] <= 1.05) if mine("push-current1") is not None else None),
+        ("... an event reaches 99 % of clients within 100 ms", check(mine("push-events"), lambda v: v >= 0.99)),
+        ("... memory growth under 150 KB per client", check(mine("push-memory"), lambda v: v < 150)),
+        ("... no temperature point lost at any client", check(mine("push-temps"), lambda v: v == 0)),
+        ("a client stops reading (20 others follow): streaming >= 90 % of the acks-1-ms rate without clients",
+         check(own("stall"), lambda r: r >= 0.9)),
+        ("... the server's memory stays bounded (growth under 16 MB)", check(mine("stall-rss"), lambda v: v < 16)),
     ]
 
 
 def _fmt(value, unit=""):
     if value is None:
         return "-"
-    if unit in ("lines/s", "req/s"):
+    if unit in ("lines/s", "req/s", "points"):
         return f"{value:,.0f}"
+    if unit == "%":
+        return f"{100 * value:.1f}"
+    if unit in ("ms", "1/s"):
+        return f"{value:.2f}" if value < 10 else f"{value:.1f}"
     if unit == "s":
         return f"{value:.3f}" if value < 10 else f"{value:.1f}"
     return f"{value:.1f}"

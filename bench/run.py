@@ -23,13 +23,14 @@ sys.path.insert(0, HERE)
 
 import jobgen  # noqa: E402
 import procs  # noqa: E402
+import push_scenarios  # noqa: E402
 import report  # noqa: E402
 import scenarios  # noqa: E402
 from hosts import OctoPrint, Octoserve, Unsupported, ensure_octoprint_venv, multipart  # noqa: E402
 
 REPO = os.path.dirname(HERE)
 BENCHY = os.path.join(REPO, "tests", "data", "gcode", "benchy-prusaslicer-2.2.gcode")  # in the repository
-MEASURES = ("analysis", "startup", "memory", "stream", "upload")
+MEASURES = ("analysis", "startup", "memory", "stream", "rest", "push", "stall", "upload")
 
 
 def log(*args):
@@ -102,8 +103,12 @@ class Bench:
         log(f"work directory {self.workdir}")
         job = jobgen.write_job(os.path.join(self.workdir, "job.gcode"), segments)
         scenarios.QUIET_TIMEOUT = a.quiet_wait
+        if a.no_pin:
+            procs.SERVER_CPUS = procs.LOAD_CPUS = None
         ctx = scenarios.Context(self.workdir, job, advanced_ok=not a.plain_ok, job_timeout=a.job_timeout,
                                 poller_nice=a.poller_nice, log=log)
+        ctx.push_job_path = jobgen.write_job(os.path.join(self.workdir, "push-job.gcode"),
+                                             50_000 if a.quick else a.push_segments, layer_every=1000)
         self.hosts = [Octoserve(self.workdir, ctx.link_glob, python=a.octoserve_python)]
         if a.reference:
             venv = ensure_octoprint_venv(a.reference_venv, log=log)
@@ -134,7 +139,7 @@ class Bench:
                     value = self.attempt(host, "startup", scenarios.startup, host)
                     if value:
                         log(f"startup {host.name} run {i + 1}: {value['seconds']:.2f} s")
-        if not only & {"memory", "stream", "upload"}:
+        if not only & {"memory", "stream", "rest", "push", "stall", "upload"}:
             return
         for host in self.hosts:
             log(f"starting {host.name}")
@@ -146,6 +151,7 @@ class Bench:
                     log(f"idle memory {host.name}: PSS {value['pss_mb']:.1f} MB, RSS {value['rss_mb']:.1f} MB")
         if "stream" in only:
             self.streaming(ctx, runs, a.scenarios.split(","))
+        self.push_load(ctx, runs, only)
         if "upload" in only:
             self.uploads(runs)
         for host in self.hosts:
@@ -177,6 +183,32 @@ class Bench:
                                if 'poll_requests_per_s' in value else "")
                             + ("" if value["intact"] else f" problems={value.get('problem_texts')} "
                                                           f"end={value.get('host_state_at_end')}"))
+
+    def push_load(self, ctx, runs, only):
+        a = self.args
+        if "rest" in only:
+            for i in range(runs):
+                for host in self.hosts:
+                    value = self.attempt(host, "rest", push_scenarios.rest, ctx, host)
+                    if value:
+                        log(f"rest {host.name} run {i + 1}: {value['requests_per_s']:.0f} req/s, "
+                            f"p99 {value['latency_ms']['p99']:.1f} ms")
+        wanted = [m for m in ("push", "stall") if m in only]
+        if not wanted:
+            return
+        for host in self.hosts:
+            scenarios.upload_job(host, ctx.push_job_path, push_scenarios.PUSH_JOB_NAME)
+        for i in range(runs):
+            for host in self.hosts:
+                if "push" in wanted:
+                    value = self.attempt(host, "push", push_scenarios.push, ctx, host, a.push_clients,
+                                         a.push_clients // 4, 1, a.push_seconds)
+                    if value:
+                        log(f"push {host.name} run {i + 1}: {value}")
+                if "stall" in wanted:
+                    value = self.attempt(host, "stall", push_scenarios.stall, ctx, host, a.stall_seconds)
+                    if value:
+                        log(f"stall {host.name} run {i + 1}: {value}")
 
     def uploads(self, runs):
         a = self.args
@@ -222,10 +254,15 @@ def main(argv=None) -> int:
     parser.add_argument("--job-timeout", type=float, default=600.0, help="seconds one streamed job may take")
     parser.add_argument("--quiet-wait", type=float, default=30.0,
                         help="before each measurement wait up to this many seconds for the machine to be idle")
-    parser.add_argument("--poller-nice", type=int, default=19,
-                        help="nice level of the polling clients, which stand in for other machines (default 19: "
-                             "their own CPU use counts as little as possible against the server; 0: they "
-                             "compete with it as equals)")
+    parser.add_argument("--poller-nice", type=int, default=0,
+                        help="nice level of the polling clients (default 0, the servers' own: they run on the "
+                             "other core, see --no-pin)")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin the server to core 0 and the load and simulator to core 1")
+    parser.add_argument("--push-clients", type=int, default=200, help="push clients in the push measurement")
+    parser.add_argument("--push-segments", type=int, default=400_000, help="segments in the push measurement's job")
+    parser.add_argument("--push-seconds", type=float, default=25.0, help="longest print in the push measurement")
+    parser.add_argument("--stall-seconds", type=float, default=60.0, help="how long a client stops reading")
     parser.add_argument("--benchy", default=BENCHY, help="G-code file for the analysis timing")
     parser.add_argument("--octoserve-python", default=sys.executable, help="interpreter with octoserve installed")
     parser.add_argument("--json", default="", help="also write every raw figure to this file")

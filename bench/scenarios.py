@@ -36,7 +36,7 @@ class Context:
     """Paths and settings shared by the measurements of one benchmark run."""
 
     def __init__(self, workdir: str, job_path: str, advanced_ok: bool = True, job_timeout: float = 600.0,
-                 poller_nice: int = 19, log=print):
+                 poller_nice: int = 0, log=print):
         self.workdir = workdir
         self.job_path = job_path
         self.advanced_ok = advanced_ok
@@ -58,7 +58,7 @@ class Context:
         return self.counter
 
 
-def start_simulator(ctx: Context, label: str, extra=(), advanced_ok=None):
+def start_simulator(ctx: Context, label: str, extra=(), advanced_ok=None, job_path=None):
     """Start a simulator on a fresh link; returns (process, link path, record path)."""
     n = ctx.next_id()
     link = os.path.join(ctx.link_dir, f"ttyBENCH{n}")
@@ -66,12 +66,12 @@ def start_simulator(ctx: Context, label: str, extra=(), advanced_ok=None):
     for stale in (record, link):
         if os.path.lexists(stale):
             os.unlink(stale)
-    argv = [sys.executable, SIMULATOR, "--link", link, "--job", ctx.job_path, "--record", record,
+    argv = [sys.executable, SIMULATOR, "--link", link, "--job", job_path or ctx.job_path, "--record", record,
             "--max-time", str(ctx.job_timeout + 120)]
     if ctx.advanced_ok if advanced_ok is None else advanced_ok:
         argv.append("--advanced-ok")
     argv.extend(extra)
-    proc = procs.start(argv, log_path=os.path.join(ctx.workdir, "simulators.log"))
+    proc = procs.start(argv, log_path=os.path.join(ctx.workdir, "simulators.log"), cpus=procs.LOAD_CPUS)
     deadline = time.monotonic() + 10
     while not os.path.islink(link):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -102,7 +102,7 @@ def stream(ctx: Context, host, scenario: str) -> dict:
             nice = ["nice", "-n", str(ctx.poller_nice)] if ctx.poller_nice else []
             poller = procs.start(nice + [sys.executable, POLLER, host.url, API_KEY, "--clients", str(spec["pollers"]),
                                   "--seconds", str(ctx.job_timeout), "--out", poll_out],
-                                 log_path=os.path.join(ctx.workdir, "pollers.log"))
+                                 log_path=os.path.join(ctx.workdir, "pollers.log"), cpus=procs.LOAD_CPUS)
             time.sleep(1.0)  # clients connected and busy before the first line
         pids = procs.tree(host.pid)
         by_process = procs.cpu_by_process(pids + [sim.pid])
@@ -121,6 +121,7 @@ def stream(ctx: Context, host, scenario: str) -> dict:
                 polled = read_json(poll_out)
                 result["poll_requests_per_s"] = polled["per_s"]
                 result["poll_statuses"] = polled["by_status"]
+                result["poll_latency_ms"] = polled.get("latency_ms")
         _wait_until_done(host)
         result["host_cpu_s"] = cpu_used
         result["wall_s"] = wall
@@ -238,13 +239,13 @@ def upload(host, path: str, body=None) -> dict:
     return info
 
 
-def upload_job(host, job_path: str) -> None:
+def upload_job(host, job_path: str, name: str = JOB_NAME) -> None:
     """Put the streaming job on the host and wait until its own analysis of it is over."""
     host.check_job_api()
-    host.upload(job_path, JOB_NAME)
+    host.upload(job_path, name)
     started = time.monotonic()
     while time.monotonic() - started < 60:
-        r = host.file_info(JOB_NAME)
+        r = host.file_info(name)
         if r.status_code == 200 and "gcodeAnalysis" in r.json():
             break
         time.sleep(0.2)

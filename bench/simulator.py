@@ -83,6 +83,7 @@ class Record:
         self.max_unanswered = 0  # most lines read but not yet answered at one time
         self.started = time.monotonic()
         self.first_line_time = None
+        self.z_times = {}  # Z height of a job line that moves to one -> when it arrived (for event latency)
 
     def problem(self, text: str):
         self.problems += 1
@@ -94,6 +95,8 @@ class Record:
         expected = self.expected
         if self.pointer < len(expected) and command == expected[self.pointer]:
             self.pointer += 1
+            if command.startswith(b"G1 Z"):
+                self.z_times.setdefault(command.split(b" ")[1][1:].decode(), now)
             if self.first_job_time is None:
                 self.first_job_time = now
             self.last_job_time = now
@@ -141,6 +144,7 @@ class Record:
             "problems": self.problems,
             "problem_texts": self.problem_texts,
             "uptime_s": time.monotonic() - self.started,
+            "z_times": self.z_times, "first_job_time": self.first_job_time, "last_job_time": self.last_job_time,
         }
 
 

@@ -16,6 +16,9 @@ from octoserve.api.wizard import corewizard
 from octoserve.errors import OctoserveError
 from octoserve.files.analysis_queue import AnalysisQueue
 from octoserve.printer.client import PrinterClient
+from octoserve.proxy import ReverseProxied
+from octoserve.push.hub import PushHub
+from octoserve.push.router import PushRouter
 from octoserve.services import open_services
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,8 @@ def create_app(basedir=None, *, port=None, services=None, printer=None) -> Flask
     app.register_blueprint(corewizard)
     app.register_blueprint(downloads)
     init_legacy_redirects(app)
+    hub = app.extensions["octoserve.push"] = PushHub(services, printer, _plugin_names(services)).start()
+    app.wsgi_app = ReverseProxied(PushRouter(app.wsgi_app, hub, services.settings))
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
@@ -75,7 +80,12 @@ def create_app(basedir=None, *, port=None, services=None, printer=None) -> Flask
                 response.headers["Expires"] = "0"
         return response
 
+    services.events.fire(events.STARTUP, None)
     return app
+
+
+def _plugin_names(services) -> list:
+    return sorted(name for name, _plugin in services.plugins.list_name_plugin()) + sorted(services.plugins.failed)
 
 
 def _analysis_to_job(printer):

@@ -52,7 +52,8 @@ class Setting:
 SETTINGS = [
     Setting("server.host", "127.0.0.1", STRING, "Address the web server listens on."),
     Setting("server.port", 5000, PORT, "TCP port the web server listens on."),
-    Setting("server.threads", 8, POSITIVE, "Request threads of the web process."),
+    Setting("server.maxConnections", 1000, POSITIVE,
+            "Connections the web process holds at once (HTTP and push clients together)."),
     Setting("server.uploads.maxSize", 1024 ** 3, POSITIVE, "Largest file upload accepted, in bytes (larger: 413)."),
     Setting(
         "server.firstRun", True, BOOLEAN,
@@ -65,6 +66,10 @@ SETTINGS = [
     Setting(
         "accessControl.rememberMeDays", 90, POSITIVE,
         "Days a remember-me login cookie stays valid.",
+    ),
+    Setting(
+        "api.allowCrossOrigin", False, BOOLEAN,
+        "Accept push connections (WebSocket, SockJS) from pages of other origins.",
     ),
     Setting(
         "devel.enableCsrfProtection", True, BOOLEAN,

@@ -1,4 +1,4 @@
-"""`serve`: start the printer daemon, run gunicorn (gthread) on the web app, and stop both."""
+"""`serve`: start the printer daemon, run gunicorn (gevent worker) on the web app, and stop both."""
 import logging
 import os
 import subprocess
@@ -51,14 +51,17 @@ def _lower_worker_priority(_server, _worker) -> None:
 
 
 class WebServer(BaseApplication):
-    """One worker process with a pool of request threads.
+    """One gevent worker process: every connection, HTTP or push, is a greenlet.
 
-    One process because login rate limits and socket session tokens live in its memory;
-    threads because requests mostly wait on I/O (files, the printer daemon's socket).
+    One process because login rate limits, socket session tokens and push sessions live in
+    its memory. gevent because a push client holds its connection for hours: with a pool of
+    request threads, each one would take a thread, and slow or idle clients would starve the
+    API (see docs/architecture.rst). ``keepalive`` bounds the wait for a request's headers,
+    the first request included: a client that sends half a request is dropped after it.
     """
 
-    def __init__(self, basedir, host: str, port: int, threads: int, on_exit=None):
-        self.basedir, self.host, self.port, self.threads = basedir, host, port, threads
+    def __init__(self, basedir, host: str, port: int, connections: int, on_exit=None):
+        self.basedir, self.host, self.port, self.connections = basedir, host, port, connections
         self._on_exit = on_exit
         super().__init__()
 
@@ -66,8 +69,8 @@ class WebServer(BaseApplication):
         options = {
             "bind": bind_address(self.host, self.port),
             "workers": 1,
-            "worker_class": "gthread",
-            "threads": self.threads,
+            "worker_class": "gevent",
+            "worker_connections": self.connections,
             "timeout": 60,
             "graceful_timeout": 10,
             "keepalive": 5,
@@ -96,7 +99,7 @@ def serve(basedir=None, host=None, port=None) -> None:
     supervisor = Supervisor(services.basedir)
     log.info("octoserve on http://%s with base directory %s", bind_address(host, port), services.basedir)
     try:
-        WebServer(services.basedir, host, port, services.settings.get("server.threads"),
+        WebServer(services.basedir, host, port, services.settings.get("server.maxConnections"),
                   on_exit=supervisor.stop).run()
     finally:
         supervisor.stop()

@@ -100,6 +100,7 @@ def app(services, printer):
     app = create_app(services=services, port=PORT, printer=printer)
     app.testing = True
     yield app
+    app.extensions["octoserve.push"].stop()
     app.extensions["octoserve.analysis"].stop()
     if printer is None:
         app.extensions["octoserve.printer"].stop()

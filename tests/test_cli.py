@@ -203,7 +203,7 @@ def test_failed_user_add_leaves_no_user(server, existing):
 def test_corrupt_database_is_named_and_left_untouched(tmp_path, corrupt):
     basedir = tmp_path / "base"
     ok("user", "add", "someone", "--password", "pw", basedir=basedir)
-    ok("config", "set", "server.threads", "4", basedir=basedir)
+    ok("config", "set", "server.maxConnections", "4", basedir=basedir)
     path = basedir / corrupt
     path.write_bytes(GARBAGE)
     for args in (
@@ -212,8 +212,8 @@ def test_corrupt_database_is_named_and_left_untouched(tmp_path, corrupt):
         ["user", "delete", "someone"],
         ["user", "apikey", "someone", "--regenerate"],
         ["user", "password", "someone", "--password", "pw2"],
-        ["config", "get", "server.threads"],
-        ["config", "set", "server.threads", "2"],
+        ["config", "get", "server.maxConnections"],
+        ["config", "set", "server.maxConnections", "2"],
     ):
         line = assert_one_line_error(run_cli(*args, basedir=basedir))
         assert str(path.resolve()) in line, (args, line)
@@ -225,18 +225,18 @@ def test_corrupt_database_is_named_and_left_untouched(tmp_path, corrupt):
 def test_basedir_from_option_and_environment(tmp_path):
     env_dir, opt_dir = tmp_path / "from-env", tmp_path / "from-option"
 
-    ok("config", "set", "server.threads", "3", env=clean_env(basedir_variable=env_dir))
+    ok("config", "set", "server.maxConnections", "3", env=clean_env(basedir_variable=env_dir))
     ok("user", "add", "envuser", "--password", "pw", env=clean_env(basedir_variable=env_dir))
     assert (env_dir / "settings.json").exists() and (env_dir / "access.json").exists()
-    assert ok("config", "get", "server.threads", basedir=env_dir).strip() == "3"
+    assert ok("config", "get", "server.maxConnections", basedir=env_dir).strip() == "3"
     assert "envuser" in ok("user", "list", basedir=env_dir)
 
     # Both given: --basedir wins, the environment's directory is left alone.
     both = clean_env(basedir_variable=env_dir)
-    ok("config", "set", "server.threads", "5", basedir=opt_dir, env=both)
+    ok("config", "set", "server.maxConnections", "5", basedir=opt_dir, env=both)
     ok("user", "add", "optuser", "--password", "pw", basedir=opt_dir, env=both)
-    assert ok("config", "get", "server.threads", basedir=opt_dir).strip() == "5"
-    assert ok("config", "get", "server.threads", env=both).strip() == "3"
+    assert ok("config", "get", "server.maxConnections", basedir=opt_dir).strip() == "5"
+    assert ok("config", "get", "server.maxConnections", env=both).strip() == "3"
     assert "optuser" in ok("user", "list", basedir=opt_dir, env=both)
     assert "optuser" not in ok("user", "list", env=both)
     assert "envuser" not in ok("user", "list", basedir=opt_dir)
@@ -244,7 +244,7 @@ def test_basedir_from_option_and_environment(tmp_path):
 
 def test_default_basedir_is_under_home(tmp_path):
     env = clean_env(HOME=tmp_path)
-    ok("config", "set", "server.threads", "6", env=env)
+    ok("config", "set", "server.maxConnections", "6", env=env)
     assert (tmp_path / ".octoserve" / "settings.json").exists()
 
 

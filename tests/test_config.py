@@ -50,7 +50,7 @@ GOOD = [
     ("server.host", ""),
     ("server.port", 1),
     ("server.port", 65535),
-    ("server.threads", 1),
+    ("server.maxConnections", 1),
     ("server.firstRun", False),
     ("accessControl.reauthenticationTimeout", 30),
     ("accessControl.rememberMeDays", 1),
@@ -79,7 +79,7 @@ def test_setting_again_overwrites_in_place(settings, path):
 
 def test_other_settings_keep_their_defaults(settings):
     settings.set("server.port", 8080)
-    assert settings.get("server.threads") == 8
+    assert settings.get("server.maxConnections") == 1000
     assert settings.as_dict()["server.firstRun"] is True
 
 
@@ -106,9 +106,9 @@ BAD = [
     ("server.port", 0, "a port number"),
     ("server.port", 65536, "a port number"),
     ("server.port", -80, "a port number"),
-    ("server.threads", 0, "a positive integer"),
-    ("server.threads", False, "a positive integer"),
-    ("server.threads", "8", "a positive integer"),
+    ("server.maxConnections", 0, "a positive integer"),
+    ("server.maxConnections", False, "a positive integer"),
+    ("server.maxConnections", "8", "a positive integer"),
     ("accessControl.rememberMeDays", -1, "a positive integer"),
     ("server.firstRun", 1, "true or false"),
     ("server.firstRun", "true", "true or false"),

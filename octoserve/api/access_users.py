@@ -79,7 +79,9 @@ class UserItem(Resource):
         active = truthy(data["active"]) if "active" in data else None
         services().users.update(name, groups=data.get("groups"), permissions=data.get("permissions"), active=active)
         if active is False:
-            services().tokens.revoke_user(name)
+            services().tokens.revoke_user(name, "stale")
+        else:
+            services().tokens.user_changed(name)
         return user_list_response()
 
     @ns.response(200, "Removed; all users", user_list)

@@ -28,10 +28,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 continue
             if message.get("method") == "subscribe":
                 subscriber = server.publisher.add(self.request)
-                try:
-                    self.rfile.read()  # hold the connection until the client leaves
-                except OSError:
-                    pass
+                _hold(self.request, subscriber)
                 subscriber.drop("it left", logging.DEBUG)
                 return
             self._reply(server.dispatch(message))
@@ -42,6 +39,18 @@ class _Handler(socketserver.StreamRequestHandler):
             self.wfile.flush()
         except OSError:
             pass
+
+
+def _hold(sock, subscriber) -> None:
+    """Keep a subscription open until the client leaves (the socket's send timeout cuts reads short)."""
+    while subscriber.alive:
+        try:
+            if not sock.recv(4096):
+                return
+        except TimeoutError:
+            continue
+        except OSError:
+            return
 
 
 class DaemonServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):

@@ -47,6 +47,7 @@ class ScriptedPrinter:
 
     def __init__(self):
         self.snapshot = ready_snapshot()
+        self.update_listeners = []  # the push hub listens; nothing is ever sent here
         self.calls = []
         self.analysed = []
         self.fail_with = None

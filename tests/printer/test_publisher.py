@@ -146,3 +146,14 @@ def test_a_late_subscriber_starts_where_the_others_are():
             assert [line for u in reader.updates() for line in u["logs"]] == ["one", "two"]
     finally:
         publisher.stop()
+
+
+def test_a_quiet_subscription_stays_open_past_the_send_timeout(printer_daemon, printer_client, monkeypatch):
+    monkeypatch.setattr(publisher_module, "SEND_TIMEOUT", 0.3)
+    publisher = printer_daemon.server.publisher
+    for subscriber in publisher.subscribers:  # reconnect under the short timeout
+        subscriber.drop("test")
+    wait_for(lambda: publisher.subscribers, what="the client to subscribe again")
+    first = publisher.subscribers[0]
+    time.sleep(1.2)  # four send timeouts without a word from the client
+    assert publisher.subscribers == [first] and first.alive
