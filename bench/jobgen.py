@@ -31,8 +31,12 @@ def segment_lines(segments: int, start_e: float = 0.0):
         yield f"G1 X{x:.3f} Y{y:.3f} E{e:.5f}"
 
 
-def write_job(path: str, segments: int, layer_every: int = 0) -> str:
-    """The job; with ``layer_every``, a ``G1 Z..`` (a new layer: a ZChange event) before every that many segments."""
+def write_job(path: str, segments: int, layer_every: int = 0, footer: bool = True) -> str:
+    """The job; with ``layer_every``, a ``G1 Z..`` (a new layer: a ZChange event) before every that many segments.
+
+    ``footer=False`` leaves out the closing ``M84``: a job that is cancelled part way (whose cancel
+    script sends one) must not look as if a job line came out of place.
+    """
     with open(path, "w") as f:
         for line in HEADER:
             f.write(line.format(segments=segments) + "\n")
@@ -40,7 +44,7 @@ def write_job(path: str, segments: int, layer_every: int = 0) -> str:
             if layer_every and index % layer_every == 0:
                 f.write(f"G1 Z{0.2 + 0.2 * (index // layer_every + 1):.3f}\n")
             f.write(line + "\n")
-        for line in FOOTER:
+        for line in FOOTER if footer else ():
             f.write(line + "\n")
     return path
 

@@ -75,9 +75,12 @@ def push(ctx, host, clients=200, throttled=50, stalled=1, seconds=25.0) -> dict:
         memory_after = procs.pss_kb(procs.tree(host.pid))
         poller = _start_pollers(ctx, host, poll_out)
         time.sleep(1.0)
+        watched = procs.tree(host.pid) + [sim.pid, poller.pid, load.pid]
+        cpu_before = procs.cpu_by_process(watched)
         epoch_start = time.time()
         record = _print_for(ctx, host, sim, record_path, seconds)
         epoch_end = time.time()
+        cpu_after = procs.cpu_by_process(watched)
         procs.stop(poller, timeout=20)
         poller = None
         time.sleep(1.5)  # the last currents and events reach the clients
@@ -92,7 +95,9 @@ def push(ctx, host, clients=200, throttled=50, stalled=1, seconds=25.0) -> dict:
             procs.stop(sim)
     figures = {"host": host.name, "clients": clients, "lines_per_s": record.get("lines_per_s"),
                "in_order_once": record.get("in_order_once"), "job_lines_accepted": record.get("job_lines_accepted"),
-               "memory_per_client_kb": (memory_after - memory_before) / clients}
+               "memory_per_client_kb": (memory_after - memory_before) / clients,
+               "cpu_s_by_process": {name: round(cpu_after[name] - cpu_before.get(name, 0.0), 2) for name in cpu_after},
+               "seconds": epoch_end - epoch_start}
     if os.path.exists(poll_out):
         polled = read_json(poll_out)
         figures["poll_requests_per_s"] = polled["per_s"]
@@ -173,7 +178,7 @@ def stall(ctx, host, seconds=60.0) -> dict:
 def rest(ctx, host, seconds=10.0) -> dict:
     """8 clients polling GET /api/printer as fast as they can, the printer connected and idle."""
     sim, link, _ = start_simulator(ctx, f"{host.slug}-rest")
-    out = os.path.join(ctx.records, f"{ctx.counter:03d}-{host.slug}-rest.json")
+    out = os.path.join(ctx.records, f"{ctx.counter:03d}-{host.slug}-rest-pollers.json")
     try:
         host.connect(link)
         procs.wait_quiet(host.pid, below=0.10, window=0.5, timeout=20)

@@ -108,7 +108,8 @@ class Bench:
         ctx = scenarios.Context(self.workdir, job, advanced_ok=not a.plain_ok, job_timeout=a.job_timeout,
                                 poller_nice=a.poller_nice, log=log)
         ctx.push_job_path = jobgen.write_job(os.path.join(self.workdir, "push-job.gcode"),
-                                             50_000 if a.quick else a.push_segments, layer_every=1000)
+                                             50_000 if a.quick else a.push_segments, layer_every=5000,
+                                             footer=False)
         self.hosts = [Octoserve(self.workdir, ctx.link_glob, python=a.octoserve_python)]
         if a.reference:
             venv = ensure_octoprint_venv(a.reference_venv, log=log)

@@ -146,9 +146,14 @@ class Settings:
 
     def get(self, name: str):
         setting = self.describe(name)
-        with self._db.locked():
-            row = self._find(name)
-        return copy.deepcopy(setting.default) if row is None else row["value"]
+        stored = self._stored()
+        value = stored[name] if name in stored else setting.default
+        return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+
+    def _stored(self) -> dict:
+        """Name -> stored value, read once per version of the file (shared: never mutated)."""
+        return self._db.cached(self.TABLE, lambda: {row["name"]: row["value"]
+                                                    for row in self._db.table(self.TABLE).all()})
 
     def set(self, name: str, value) -> None:
         setting = self.describe(name)
@@ -162,9 +167,8 @@ class Settings:
                 table.update({"value": value}, lambda doc: doc.get("name") == name)
 
     def as_dict(self) -> dict:
-        with self._db.locked():
-            stored = {row["name"]: row["value"] for row in self._db.table(self.TABLE).all()}
-        return {s.name: stored.get(s.name, copy.deepcopy(s.default)) for s in SETTINGS}
+        stored = self._stored()
+        return {s.name: copy.deepcopy(stored.get(s.name, s.default)) for s in SETTINGS}
 
     def _find(self, name):
         rows = self._db.table(self.TABLE).search(lambda doc: doc.get("name") == name)

@@ -1,7 +1,7 @@
 """CSRF protection by double-submit cookie: csrf_token cookie and X-CSRF-Token header must agree."""
 import secrets
 
-from flask import request
+from flask import g, request
 from werkzeug.exceptions import BadRequest
 
 from octoserve.access.login import APIKEY, login_mechanism
@@ -34,6 +34,7 @@ def init_csrf(app, services, port: int) -> None:
     @app.after_request
     def issue_token(response):
         # Any page or API answer hands out the token: only same-origin script can read it back.
-        if cookie_name not in request.cookies:
+        # A caller with an API key needs none (and is not a browser that would keep it).
+        if cookie_name not in request.cookies and g.get("login_mechanism") != APIKEY:
             response.set_cookie(cookie_name, secrets.token_urlsafe(32), samesite="Lax", httponly=False)
         return response

@@ -57,8 +57,11 @@ class GroupRepository:
 
     # -- reading --------------------------------------------------------------------------
     def all(self) -> list:
-        with self._db.locked():
-            return [dict(doc) for doc in self._db.table(self.TABLE).all()]
+        return [dict(doc) for doc in self._all()]
+
+    def _all(self) -> list:
+        """The stored groups, read once per version of the file (shared: never mutated)."""
+        return self._db.cached(self.TABLE, lambda: [dict(doc) for doc in self._db.table(self.TABLE).all()])
 
     def get(self, key: str) -> dict:
         with self._db.locked():
@@ -70,9 +73,22 @@ class GroupRepository:
     def default_keys(self) -> list:
         return [g["key"] for g in self.all() if g["default"]]
 
-    def permissions_of(self, group_keys) -> list:
-        """The permission keys granted by these groups and, recursively, their subgroups."""
-        groups = {g["key"]: g for g in self.all()}
+    def permissions_of(self, group_keys, extra=()) -> list:
+        """The permission keys granted by these groups and, recursively, their subgroups (plus ``extra``).
+
+        Asked on every request: the answer is remembered until the groups change.
+        """
+        stored = self._all()
+        memo = getattr(self, "_memo", None)
+        if memo is None or memo[0] is not stored:
+            memo = self._memo = (stored, {})
+        key = (tuple(group_keys), tuple(extra))
+        if key not in memo[1]:
+            memo[1][key] = tuple(self._resolve(stored, group_keys, extra))
+        return list(memo[1][key])
+
+    def _resolve(self, stored, group_keys, extra) -> list:
+        groups = {g["key"]: g for g in stored}
         granted, seen, pending = set(), set(), list(group_keys)
         while pending:
             key = pending.pop()
@@ -81,7 +97,7 @@ class GroupRepository:
             seen.add(key)
             granted.update(groups[key]["permissions"])
             pending.extend(groups[key]["subgroups"])
-        return self.registry.effective(granted)
+        return self.registry.effective(granted | set(extra))
 
     def record(self, group: dict) -> dict:
         """The API shape of a group."""

@@ -1,7 +1,7 @@
 """Permission checks for views: what the current caller holds, and decorators that demand it."""
 import functools
 
-from flask import current_app
+from flask import current_app, g
 from flask_login import current_user
 
 from octoserve.access.login import credentials_fresh
@@ -13,8 +13,11 @@ def services():
 
 
 def permissions() -> list:
-    """The current caller's effective permission keys."""
-    return services().users.permissions_of(current_user)
+    """The current caller's effective permission keys (worked out once per request)."""
+    held = g.get("permissions")
+    if held is None:
+        held = g.permissions = services().users.permissions_of(current_user._get_current_object())
+    return held
 
 
 def has_permission(key: str) -> bool:

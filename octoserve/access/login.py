@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, user_loaded_from_cookie
 
 from octoserve.access.users import AnonymousUser
@@ -80,6 +81,17 @@ def load_secret_key(basedir: Path) -> bytes:
     return key
 
 
+class _SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, its signer made once instead of on every request."""
+
+    def get_signing_serializer(self, app):
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = getattr(self, "_serializer", None)
+        if cached is None or cached[0] != key:
+            cached = self._serializer = (key, super().get_signing_serializer(app))
+        return cached[1]
+
+
 def init_login(app, services, port: int) -> None:
     app.config.update(
         SESSION_COOKIE_NAME=f"session_P{port}",
@@ -90,6 +102,7 @@ def init_login(app, services, port: int) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
     )
+    app.session_interface = _SessionCookies()
     manager = LoginManager(app)
     manager.anonymous_user = AnonymousUser
     manager.session_protection = None

@@ -36,7 +36,12 @@ class User:
 
     @classmethod
     def from_doc(cls, doc) -> "User":
-        return cls(**{k: doc[k] for k in cls.__dataclass_fields__ if k in doc})
+        """A user of its own (lists copied; ``settings`` is shared with the cache: read it, never mutate it)."""
+        values = {k: doc[k] for k in cls.__dataclass_fields__ if k in doc}
+        for key in ("groups", "permissions"):
+            if key in values:
+                values[key] = list(values[key])
+        return cls(**values)
 
     def to_doc(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -79,10 +84,17 @@ class UserRepository:
     def _rows(self, name):
         return self._db.table(self.TABLE).search(lambda doc: doc["name"] == name)
 
+    def _index(self) -> tuple:
+        """({name: doc}, {sha256 of API key: name}), read once per version of the file (shared)."""
+        def build():
+            docs = {doc["name"]: doc for doc in self._db.table(self.TABLE).all()}
+            keys = {apikeys.fingerprint(doc["apikey"]): name for name, doc in docs.items() if doc.get("apikey")}
+            return docs, keys
+        return self._db.cached(self.TABLE, build)
+
     def find(self, name) -> User | None:
-        with self._db.locked():
-            rows = self._rows(name)
-        return User.from_doc(rows[0]) if rows else None
+        doc = self._index()[0].get(name) if isinstance(name, str) else None
+        return User.from_doc(doc) if doc is not None else None
 
     def get(self, name) -> User:
         user = self.find(name)
@@ -95,17 +107,16 @@ class UserRepository:
             return [User.from_doc(doc) for doc in self._db.table(self.TABLE).all()]
 
     def count(self) -> int:
-        with self._db.locked():
-            return len(self._db.table(self.TABLE))
+        return len(self._index()[0])
 
     def by_apikey(self, key: str) -> User | None:
-        if not key:
+        """The user with this API key: looked up by the key's hash, so the time taken tells nothing of keys."""
+        if not key or not isinstance(key, str):
             return None
-        with self._db.locked():
-            rows = self._db.table(self.TABLE).search(
-                lambda doc: bool(doc.get("apikey")) and apikeys.keys_equal(doc["apikey"], key)
-            )
-        return User.from_doc(rows[0]) if rows else None
+        docs, keys = self._index()
+        name = keys.get(apikeys.fingerprint(key))
+        doc = docs.get(name) if name is not None else None
+        return User.from_doc(doc) if doc is not None and apikeys.keys_equal(doc["apikey"], key) else None
 
     def verify(self, name, password) -> User | None:
         """The user if the password matches; None for an unknown name or a wrong password."""
@@ -118,8 +129,7 @@ class UserRepository:
 
     def permissions_of(self, user) -> list:
         """Effective permission keys: the user's own plus its groups', ADMIN implying all."""
-        granted = set(self.groups.permissions_of(user.groups)) | set(user.permissions)
-        return self.groups.registry.effective(granted)
+        return self.groups.permissions_of(user.groups, user.permissions)
 
     def record(self, user, *, show_apikey=True) -> dict:
         """The API shape of a user (login response and /api/access/users)."""

@@ -43,9 +43,9 @@ def current_profile(snapshot: Snapshot) -> dict:
     profiles = services().profiles
     identifier = snapshot.connection.profile or profiles.default_id()
     try:
-        return profiles.get(identifier)
+        return profiles.read(identifier)
     except Exception:
-        return profiles.get(profiles.default_id())
+        return profiles.read(profiles.default_id())
 
 
 def number(value, message) -> float:

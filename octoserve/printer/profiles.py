@@ -108,19 +108,28 @@ class ProfileRepository:
         return self._db.table(self.TABLE).search(lambda doc: doc["id"] == identifier)
 
     def all(self) -> dict:
-        with self._db.locked():
+        return copy.deepcopy(self._all())
+
+    def _all(self) -> dict:
+        """Identifier -> profile, the default included, read once per version of the file (shared)."""
+        def build():
             stored = {doc["id"]: dict(doc) for doc in self._db.table(self.TABLE).all()}
-        return {DEFAULT_ID: copy.deepcopy(DEFAULT_PROFILE), **stored}
+            return {DEFAULT_ID: copy.deepcopy(DEFAULT_PROFILE), **stored}
+        return self._db.cached(self.TABLE, build)
 
     def get(self, identifier: str) -> dict:
-        profile = self.all().get(identifier)
+        return copy.deepcopy(self.read(identifier))
+
+    def read(self, identifier: str) -> dict:
+        """The profile itself, shared with the cache: for reading only (no copy, for every request's use)."""
+        profile = self._all().get(identifier)
         if profile is None:
             raise NotFound(f"Unknown profile: {identifier}")
         return profile
 
     def default_id(self) -> str:
         identifier = self._settings.get(DEFAULT_SETTING)
-        return identifier if identifier in self.all() else DEFAULT_ID
+        return identifier if identifier in self._all() else DEFAULT_ID
 
     def add(self, profile: dict, based_on: str | None = None, make_default=False) -> dict:
         if not isinstance(profile, dict):

@@ -62,9 +62,9 @@ def serve_raw(ws: WebSocket, session: PushSession) -> None:
     session.open()
     try:
         while not session.closed and not ws.closed.is_set():
-            for text in session.next_messages(RAW_WAIT):
-                if not ws.send_text(text):
-                    return
+            texts = session.next_messages(RAW_WAIT)
+            if texts and not ws.send_text(*texts):  # every message its own frame, all in one write
+                return
     finally:
         session.close()
         ws.close()

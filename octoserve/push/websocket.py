@@ -78,13 +78,15 @@ class WebSocket:
         sock.sendall(data)
         return cls(sock, connection)
 
-    def send_text(self, text: str) -> bool:
-        """Send one text frame; False (and the socket closed) when the client does not take it in time."""
+    def send_text(self, *texts: str) -> bool:
+        """Send text frames, one per text, in one write; False (and the socket closed) when the client
+        does not take them in time."""
         if self.closed.is_set():
             return False
         try:
             with self._lock:
-                data = self._ws.send(TextMessage(data=text))
+                send = self._ws.send
+                data = b"".join([send(TextMessage(data=text)) for text in texts])
                 self.sock.sendall(data)
             return True
         except (OSError, LocalProtocolError):

@@ -4,6 +4,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 from tinydb import TinyDB
@@ -11,6 +12,10 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from octoserve.errors import CorruptDatabase
+
+# How long a look at the file's version stays good: a request asks for users, groups and
+# settings several times; one stat serves them all.
+RECHECK = 0.01
 
 
 class AtomicJSONStorage(Storage):
@@ -24,6 +29,7 @@ class AtomicJSONStorage(Storage):
 
     def __init__(self, path):
         self.path = Path(path)
+        self.writes = 0  # writes by this process: part of the file's signature (see Database.cached)
 
     def read(self):
         try:
@@ -51,6 +57,7 @@ class AtomicJSONStorage(Storage):
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self.path)
+            self.writes += 1
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
@@ -106,6 +113,8 @@ class Database:
         self._depth = 0
         self._lock_fd = None
         self._db = _TinyDB(self.path, storage=AtomicJSONStorage)
+        self._cache = {}  # key -> (signature, value)
+        self._last_stat = None  # (when, own writes then, signature)
 
     def check(self) -> None:
         """Read the file once, raising CorruptDatabase if it cannot be used.
@@ -135,6 +144,38 @@ class Database:
                     fd, self._lock_fd = self._lock_fd, None
                     fcntl.flock(fd, fcntl.LOCK_UN)
                     os.close(fd)
+
+    def cached(self, key: str, compute):
+        """``compute()`` (run under the lock) once per version of the file, whichever process wrote it.
+
+        Requests read users, groups, settings and profiles many times a second; parsing the
+        file each time was most of a request's cost. A version is the file's inode, times and
+        size (every write renames a new file into place) plus this process's own write count.
+        The value is shared by every caller until the file changes: callers must not mutate it.
+        """
+        signature = self._signature()
+        entry = self._cache.get(key)
+        if entry is not None and entry[0] == signature:
+            return entry[1]
+        with self.locked():
+            signature = self._signature()
+            value = compute()
+        self._cache[key] = (signature, value)
+        return value
+
+    def _signature(self):
+        """The file's version. Another process's write is seen within ``RECHECK`` seconds; our own at once."""
+        writes, now = self._db.storage.writes, time.monotonic()
+        last = self._last_stat
+        if last is not None and last[1] == writes and now - last[0] < RECHECK:
+            return last[2]
+        try:
+            st = os.stat(self.path)
+            signature = st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size, writes
+        except FileNotFoundError:
+            signature = None, writes
+        self._last_stat = (now, writes, signature)
+        return signature
 
     def table(self, name: str):
         """A table that reads the file on every query (no cache: other processes write too).
