@@ -74,6 +74,9 @@ class Host:
     def env(self) -> dict:
         env = dict(os.environ)
         env.pop("OCTOSERVE_BASEDIR", None)
+        # An installed server keeps its compiled modules: without this (set in some shells and
+        # CI machines) every start compiles every module of both servers again.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONUNBUFFERED"] = "1"
         return env
 

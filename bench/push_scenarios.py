@@ -59,10 +59,10 @@ def _print_for(ctx, host, sim, record_path, seconds):
     return read_json(record_path) if os.path.exists(record_path) else {}
 
 
-def push(ctx, host, clients=200, throttled=50, stalled=1, seconds=25.0) -> dict:
+def push(ctx, host, clients=200, throttled=50, stalled=1, seconds=25.0, sim_extra=()) -> dict:
     """`clients` raw-WebSocket clients (`throttled` at throttle 2, `stalled` reading nothing) and 8
-    pollers, while the push job streams with instant acks."""
-    sim, link, record_path = start_simulator(ctx, f"{host.slug}-push", job_path=ctx.push_job_path)
+    pollers, while the push job streams (with instant acks, unless `sim_extra` says otherwise)."""
+    sim, link, record_path = start_simulator(ctx, f"{host.slug}-push", list(sim_extra), job_path=ctx.push_job_path)
     poller = load = None
     poll_out = os.path.join(ctx.records, f"{ctx.counter:03d}-{host.slug}-push-pollers.json")
     try:

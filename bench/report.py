@@ -25,6 +25,12 @@ METRICS = [
     ("push-event-p99", "... event latency p99", "ms", "push", "event_latency_p99_ms", False),
     ("push-memory", "... memory per connected client (PSS)", "KB", "push", "memory_per_client_kb", False),
     ("push-temps", "... temperature points a client missed (sum)", "points", "push", "temps_missing", False),
+    ("push1ms", "Streaming with 200 push clients and 8 pollers, acks 1 ms late", "lines/s", "push1ms",
+     "lines_per_s", True),
+    ("push1ms-poll-p99", "... /api/printer p99 meanwhile", "ms", "push1ms", "poll_latency_ms.p99", False),
+    ("push1ms-events", "... ZChange events at all clients within 100 ms", "%", "push1ms", "events_within_100ms",
+     True),
+    ("push1ms-event-p99", "... event latency p99", "ms", "push1ms", "event_latency_p99_ms", False),
     ("stall", "One client stops reading for 60 s, 20 follow, acks 1 ms late", "lines/s", "stall", "lines_per_s",
      True),
     ("stall-rss", "... server memory growth meanwhile", "MB", "stall", "rss_growth_mb", False),
@@ -38,9 +44,11 @@ METRICS = [
     ("memory-rss", "Idle memory, connected (RSS sum)", "MB", "memory", "rss_mb", False),
 ]
 REFERENCE_MEASURE = {"analysis-pure": "analysis"}
+# The memory the push clients add shows only on a fresh server: later runs reuse what the first freed.
+WORST_OF_RUNS = {"push-memory", "push-temps", "stall-rss", "stall-gap"}
 NO_RATIO = {"upload-rss", "push-current1", "push-current2", "push-temps", "stall-rss"}  # absolute targets
 OWN_REFERENCE = {"stream-pollers": "stream-idle", "stream-resend50": "stream-idle", "push": "stream-idle",
-                 "stall": "stream-latency1ms"}
+                 "push1ms": "stream-latency1ms", "stall": "stream-latency1ms"}
 STREAMS = ("stream-idle", "stream-pollers", "stream-resend50", "stream-latency1ms")
 
 
@@ -62,6 +70,13 @@ def _field(run, path):
 def _median(values):
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
+
+
+def _worst(higher_better):
+    def pick(values):
+        values = [v for v in values if v is not None]
+        return (min(values) if higher_better else max(values)) if values else None
+    return pick
 
 
 def _paired_ratio(a, b, higher_better):
@@ -92,8 +107,12 @@ def summarise(results) -> dict:
         a = _values(results, OCTOSERVE, measure, field)
         # Octoserve-only variants are compared with OctoPrint's figure for the same work.
         b = _values(results, OCTOPRINT, REFERENCE_MEASURE.get(measure, measure), field)
-        row = {"label": label, "unit": unit, OCTOSERVE: _median(a), OCTOPRINT: _median(b),
+        pick = _worst(higher) if key in WORST_OF_RUNS else _median
+        row = {"label": label, "unit": unit, OCTOSERVE: pick(a), OCTOPRINT: pick(b),
                "runs": {OCTOSERVE: len(a), OCTOPRINT: len(b)}, "ratio": _paired_ratio(a, b, higher)}
+        if key in WORST_OF_RUNS:
+            a_worst, b_worst = row[OCTOSERVE], row[OCTOPRINT]
+            row["ratio"] = _paired_ratio([a_worst], [b_worst], higher) if a_worst and b_worst else None
         if key in NO_RATIO:
             row["ratio"] = None
         if measure in STREAMS and field == "lines_per_s":
@@ -157,6 +176,10 @@ def push_targets(s, check, own) -> list:
         ("... an event reaches 99 % of clients within 100 ms", check(mine("push-events"), lambda v: v >= 0.99)),
         ("... memory growth under 150 KB per client", check(mine("push-memory"), lambda v: v < 150)),
         ("... no temperature point lost at any client", check(mine("push-temps"), lambda v: v == 0)),
+        ("acks 1 ms late, 200 push clients + 8 pollers: streaming >= 90 % of the rate without them",
+         check(own("push1ms"), lambda r: r >= 0.9)),
+        ("... GET /api/printer p99 under 25 ms", check(mine("push1ms-poll-p99"), lambda v: v < 25)),
+        ("... an event reaches 99 % of clients within 100 ms", check(mine("push1ms-events"), lambda v: v >= 0.99)),
         ("a client stops reading (20 others follow): streaming >= 90 % of the acks-1-ms rate without clients",
          check(own("stall"), lambda r: r >= 0.9)),
         ("... the server's memory stays bounded (growth under 16 MB)", check(mine("stall-rss"), lambda v: v < 16)),

@@ -30,7 +30,7 @@ from hosts import OctoPrint, Octoserve, Unsupported, ensure_octoprint_venv, mult
 
 REPO = os.path.dirname(HERE)
 BENCHY = os.path.join(REPO, "tests", "data", "gcode", "benchy-prusaslicer-2.2.gcode")  # in the repository
-MEASURES = ("analysis", "startup", "memory", "stream", "rest", "push", "stall", "upload")
+MEASURES = ("analysis", "startup", "memory", "stream", "rest", "push", "push1ms", "stall", "upload")
 
 
 def log(*args):
@@ -108,7 +108,7 @@ class Bench:
         ctx = scenarios.Context(self.workdir, job, advanced_ok=not a.plain_ok, job_timeout=a.job_timeout,
                                 poller_nice=a.poller_nice, log=log)
         ctx.push_job_path = jobgen.write_job(os.path.join(self.workdir, "push-job.gcode"),
-                                             50_000 if a.quick else a.push_segments, layer_every=5000,
+                                             50_000 if a.quick else a.push_segments, layer_every=2000,
                                              footer=False)
         self.hosts = [Octoserve(self.workdir, ctx.link_glob, python=a.octoserve_python)]
         if a.reference:
@@ -140,7 +140,7 @@ class Bench:
                     value = self.attempt(host, "startup", scenarios.startup, host)
                     if value:
                         log(f"startup {host.name} run {i + 1}: {value['seconds']:.2f} s")
-        if not only & {"memory", "stream", "rest", "push", "stall", "upload"}:
+        if not only & {"memory", "stream", "rest", "push", "push1ms", "stall", "upload"}:
             return
         for host in self.hosts:
             log(f"starting {host.name}")
@@ -194,7 +194,7 @@ class Bench:
                     if value:
                         log(f"rest {host.name} run {i + 1}: {value['requests_per_s']:.0f} req/s, "
                             f"p99 {value['latency_ms']['p99']:.1f} ms")
-        wanted = [m for m in ("push", "stall") if m in only]
+        wanted = [m for m in ("push", "push1ms", "stall") if m in only]
         if not wanted:
             return
         for host in self.hosts:
@@ -206,6 +206,11 @@ class Bench:
                                          a.push_clients // 4, 1, a.push_seconds)
                     if value:
                         log(f"push {host.name} run {i + 1}: {value}")
+                if "push1ms" in wanted:  # the same with every ack 1 ms late: a native-USB board
+                    value = self.attempt(host, "push1ms", push_scenarios.push, ctx, host, a.push_clients,
+                                         a.push_clients // 4, 1, a.push_seconds, ["--ack-delay", "1"])
+                    if value:
+                        log(f"push1ms {host.name} run {i + 1}: {value}")
                 if "stall" in wanted:
                     value = self.attempt(host, "stall", push_scenarios.stall, ctx, host, a.stall_seconds)
                     if value:

@@ -4,7 +4,9 @@ import os
 import subprocess
 import sys
 
+import gevent
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.ggevent import GeventWorker
 
 from octoserve.app import create_app
 from octoserve.services import open_services
@@ -50,6 +52,22 @@ def _lower_worker_priority(_server, _worker) -> None:
         log.warning("could not lower the web worker's priority: %s", exc)
 
 
+class PushAwareWorker(GeventWorker):
+    """gunicorn's gevent worker that, when told to stop, tells push clients (Shutdown) and lets them go.
+
+    Otherwise it would wait its whole graceful timeout for connections that never end by themselves.
+    """
+
+    def handle_exit(self, sig, frame):
+        super().handle_exit(sig, frame)
+        gevent.spawn(self._end_push)
+
+    def _end_push(self) -> None:
+        hub = getattr(self.wsgi, "extensions", {}).get("octoserve.push")
+        if hub is not None:
+            hub.shut_down()
+
+
 class WebServer(BaseApplication):
     """One gevent worker process: every connection, HTTP or push, is a greenlet.
 
@@ -69,7 +87,7 @@ class WebServer(BaseApplication):
         options = {
             "bind": bind_address(self.host, self.port),
             "workers": 1,
-            "worker_class": "gevent",
+            "worker_class": PushAwareWorker,
             "worker_connections": self.connections,
             "timeout": 60,
             "graceful_timeout": 10,

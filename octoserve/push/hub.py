@@ -70,6 +70,14 @@ class PushHub:
     def stop(self) -> None:
         self._stopping.set()
 
+    def shut_down(self, linger: float = 0.3) -> None:
+        """The server stops: every session hears Shutdown, then is closed (its client reconnects later)."""
+        self.services.events.fire(events.SHUTDOWN, None)
+        time.sleep(linger)  # the event's frames go out first
+        for session in self.sessions:
+            session.close()
+        self.stop()
+
     # -- sessions ---------------------------------------------------------------------------
     def add(self, session) -> None:
         with self._lock:

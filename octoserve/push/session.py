@@ -84,6 +84,9 @@ class PushSession:
         self._pre_auth = collections.deque(maxlen=PRE_AUTH_QUEUE)
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._flush = False  # the transport has bytes to write though no message is due
+        self._taken = False  # the writer holds messages it took and has not sent yet
+        self.direct = None  # a transport's way to send a message at once, never waiting (or None)
         self.closed = False
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -185,9 +188,22 @@ class PushSession:
     def offer_event(self, name: str, encoded: str) -> None:
         if self.streaming:
             if self.subscription.wants_event(name):
-                self._queue(encoded)
+                self._deliver(encoded)
         elif not self.closed:
             self._pre_auth.append(encoded)
+
+    def _deliver(self, encoded: str) -> None:
+        """At once through the transport when nothing is waiting before it, else in order through the queue."""
+        with self._lock:
+            sent = (self.direct is not None and not self._outbox and not self._taken
+                    and self.direct(encoded))
+        if not sent:
+            self._queue(encoded)
+
+    def flush_wanted(self) -> None:
+        """The transport holds bytes a direct send could not write: let the writer come for them."""
+        self._flush = True
+        self._wake.set()
 
     def offer_plugin(self, plugin_id: str, encoded: str) -> None:
         if self.streaming and self.subscription.wants_plugin(plugin_id):
@@ -198,11 +214,13 @@ class PushSession:
 
     # -- what the transport takes ---------------------------------------------------------------
     def next_messages(self, timeout: float) -> list:
-        """The messages due now, waiting up to ``timeout`` for some; [] when none came (or it closed)."""
+        """The messages due now, waiting up to ``timeout`` for some; [] when none came (or it closed,
+        or the transport has bytes to flush). Call ``sent()`` once they are written."""
         deadline = time.monotonic() + timeout
         while not self.closed:
             due = self._due()
-            if due:
+            if due or self._flush:
+                self._flush = False
                 return due
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -211,15 +229,22 @@ class PushSession:
             self._wake.clear()
         return []
 
+    def sent(self) -> None:
+        """The writer has written what it took: direct sends may go again."""
+        with self._lock:
+            self._taken = False
+
     def _due(self) -> list:
         with self._lock:
             due = list(self._outbox)
             self._outbox.clear()
+            self._taken = bool(due)
         if self.streaming and self.subscription.state and self.hub.tick > self.last_tick:
             if time.monotonic() - self._last_current >= TICK * self.throttle * EARLY:
                 encoded, self.last_tick = self.hub.current_for(self)
                 self._last_current = time.monotonic()
                 due.append(encoded)
+                self._taken = True
         return due
 
     def _until_current(self) -> float:

@@ -56,14 +56,27 @@ def _start_reader(ws: WebSocket, session: PushSession, on_text) -> None:
     threading.Thread(target=read, name="push-reader", daemon=True).start()
 
 
+def _direct(ws: WebSocket, session: PushSession, frame=lambda text: text):
+    """The session's way to send a message at once (see WebSocket.try_send)."""
+    def send(text: str) -> bool:
+        accepted = ws.try_send(frame(text))
+        if accepted and ws.pending:
+            session.flush_wanted()
+        return accepted
+    return send
+
+
 def serve_raw(ws: WebSocket, session: PushSession) -> None:
     """Run a raw-WebSocket session until either side closes."""
     _start_reader(ws, session, session.receive)
+    session.direct = _direct(ws, session)
     session.open()
     try:
         while not session.closed and not ws.closed.is_set():
             texts = session.next_messages(RAW_WAIT)
-            if texts and not ws.send_text(*texts):  # every message its own frame, all in one write
+            sent = ws.send_text(*texts)  # every message its own frame, all in one write
+            session.sent()
+            if not sent:
                 return
     finally:
         session.close()
@@ -75,6 +88,7 @@ def serve_sockjs_websocket(ws: WebSocket, session: PushSession) -> None:
     _start_reader(ws, session, lambda text: receive_sockjs(session, text))
     if not ws.send_text("o"):
         return
+    session.direct = _direct(ws, session, lambda text: sockjs_frame([text]))
     session.open()
     heartbeat = Heartbeat()
     try:
@@ -82,9 +96,10 @@ def serve_sockjs_websocket(ws: WebSocket, session: PushSession) -> None:
             texts = session.next_messages(heartbeat.remaining())
             if session.closed:
                 break
-            if texts and not ws.send_text(sockjs_frame(texts)):
-                return
-            if heartbeat.due() and not ws.send_text("h"):
+            frames = ([sockjs_frame(texts)] if texts else []) + (["h"] if heartbeat.due() else [])
+            sent = ws.send_text(*frames)
+            session.sent()
+            if not sent:
                 return
         if not ws.closed.is_set():
             ws.send_text(GO_AWAY)
