@@ -34,6 +34,16 @@ def start(argv, *, log_path=None, env=None, cwd=None, cpus=None) -> subprocess.P
     return proc
 
 
+def wait_for_path(proc: subprocess.Popen, path: str, timeout: float, what: str) -> None:
+    """Until `path` exists (a process's sign that it is ready); stop it and raise if it dies or takes too long."""
+    deadline = time.monotonic() + timeout
+    while not os.path.lexists(path):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            raise RuntimeError(what)
+        time.sleep(0.01)
+
+
 def stop(proc: subprocess.Popen, timeout: float = 15.0) -> None:
     """SIGTERM to the process group, SIGKILL to what is left after `timeout`."""
     if proc is None:

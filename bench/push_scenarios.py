@@ -28,12 +28,7 @@ def _start_clients(ctx, host, label, clients, throttled, stalled):
     argv = [sys.executable, PUSH_LOAD, host.url, API_KEY, "--clients", str(clients), "--throttled",
             str(throttled), "--stalled", str(stalled), "--ready", ready, "--out", out]
     proc = procs.start(argv, log_path=os.path.join(ctx.workdir, "push-clients.log"), cpus=procs.LOAD_CPUS)
-    deadline = time.monotonic() + 180
-    while not os.path.exists(ready):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            procs.stop(proc)
-            raise RuntimeError("the push clients did not all authenticate; see push-clients.log")
-        time.sleep(0.1)
+    procs.wait_for_path(proc, ready, 180, "the push clients did not all authenticate; see push-clients.log")
     return proc, out
 
 

@@ -72,12 +72,7 @@ def start_simulator(ctx: Context, label: str, extra=(), advanced_ok=None, job_pa
         argv.append("--advanced-ok")
     argv.extend(extra)
     proc = procs.start(argv, log_path=os.path.join(ctx.workdir, "simulators.log"), cpus=procs.LOAD_CPUS)
-    deadline = time.monotonic() + 10
-    while not os.path.islink(link):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            procs.stop(proc)
-            raise RuntimeError("the simulator did not come up; see simulators.log")
-        time.sleep(0.01)
+    procs.wait_for_path(proc, link, 10, "the simulator did not come up; see simulators.log")
     return proc, link, record
 
 

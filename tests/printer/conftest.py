@@ -3,6 +3,7 @@ import threading
 
 import pytest
 
+from octoserve.printer import publisher as publisher_module
 from octoserve.printer.comm.connection import Connection
 from octoserve.printer.comm.options import ConnectionOptions
 from tests.daemon_helpers import wait_for
@@ -107,3 +108,17 @@ def run_job(connection, lines, timeout=60.0):
 def executed(printer, prefix="G1"):
     """The job lines the firmware accepted, in the order it accepted them."""
     return [command for _number, command in list(printer.received) if command.startswith(prefix)]
+
+
+@pytest.fixture
+def writer_threads(monkeypatch):
+    """The names of the threads that write to the daemon's subscriber sockets, gathered as they do."""
+    names = set()
+    original = publisher_module.Subscriber._write
+
+    def recording(self, data):
+        names.add(threading.current_thread().name)
+        original(self, data)
+
+    monkeypatch.setattr(publisher_module.Subscriber, "_write", recording)
+    return names

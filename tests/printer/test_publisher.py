@@ -74,15 +74,7 @@ def test_firing_never_waits_for_a_subscriber_that_stopped_reading(monkeypatch):
         stalled.close()
 
 
-def test_the_writes_happen_on_the_subscriber_threads_only(monkeypatch):
-    threads = set()
-    original = publisher_module.Subscriber._write
-
-    def recording(self, data):
-        threads.add(threading.current_thread().name)
-        original(self, data)
-
-    monkeypatch.setattr(publisher_module.Subscriber, "_write", recording)
+def test_the_writes_happen_on_the_subscriber_threads_only(writer_threads):
     publisher = Publisher(FakeService())
     publisher.start()
     try:
@@ -91,7 +83,7 @@ def test_the_writes_happen_on_the_subscriber_threads_only(monkeypatch):
         firing.start()
         firing.join()
         wait_for(lambda: len(reader.events()) == 100, what="the events")
-        assert threads == {"subscriber-writer"}
+        assert writer_threads == {"subscriber-writer"}
     finally:
         publisher.stop()
 
