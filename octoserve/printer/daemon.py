@@ -136,10 +136,14 @@ def main(argv=None) -> None:
     service = PrinterService.open(args.basedir)
     server = DaemonServer(protocol.socket_path(args.basedir), service).start()
     stopped = server.shutdown_requested
+    signalled = []
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopped.set())
+        # Only a list append: Event.set takes a lock, and a second signal arriving while the main
+        # thread is inside the first one's set() deadlocked the daemon (the supervisor terminates twice).
+        signal.signal(signum, lambda number, _frame: signalled.append(number))
     service.autoconnect()
-    stopped.wait()
+    while not signalled and not stopped.wait(0.1):
+        pass
     service.shutdown()
     server.stop()
 

@@ -1,6 +1,10 @@
 """The printer daemon and its client over the real Unix socket: requests, snapshots, events, failures."""
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -84,3 +88,21 @@ def test_a_dead_daemon_is_an_error_state_and_a_new_one_is_followed(basedir, serv
 def test_a_second_daemon_refuses_to_start_beside_a_live_one(printer_daemon):
     with pytest.raises(SystemExit):
         RunningDaemon(printer_daemon.basedir)
+
+
+def test_a_burst_of_sigterms_still_stops_the_daemon_at_once(tmp_path):
+    # The supervisor terminates twice (from its signal thread and its main thread); a handler that
+    # took a lock deadlocked when the second signal came inside the first one's handling.
+    for _ in range(3):
+        basedir = tmp_path / f"base{_}"
+        basedir.mkdir()
+        process = subprocess.Popen([sys.executable, "-m", "octoserve.printer.daemon", "--basedir", str(basedir)])
+        try:
+            wait_for(lambda b=basedir: socket_path(b).exists(), 20, "the daemon's socket")
+            time.sleep(0.2)
+            for _signal in range(30):
+                process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=5) == 0
+        finally:
+            process.kill()
+            process.wait()
