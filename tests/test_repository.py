@@ -132,3 +132,10 @@ def test_ci_lints_then_runs_the_readme_test_command_verbatim():
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     lint = next(i for i, line in enumerate(ci) if "ruff check ." in line)
     assert test in ci and lint < ci.index(test)
+
+
+def test_the_gevent_worker_s_own_requirements_come_with_the_package():
+    # gunicorn's gevent worker imports packaging, which only its [gevent] extra declares: without it
+    # `pip install .` gave a server that could not start (the test extras happened to bring it).
+    ours = [r for r in importlib.metadata.requires("octoserve") if "extra ==" not in r]
+    assert any(re.match(r"gunicorn\[[^\]]*\bgevent\b", r.replace(" ", "")) for r in ours), ours
