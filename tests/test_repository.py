@@ -139,3 +139,13 @@ def test_the_gevent_worker_s_own_requirements_come_with_the_package():
     # `pip install .` gave a server that could not start (the test extras happened to bring it).
     ours = [r for r in importlib.metadata.requires("octoserve") if "extra ==" not in r]
     assert any(re.match(r"gunicorn\[[^\]]*\bgevent\b", r.replace(" ", "")) for r in ours), ours
+
+
+@pytest.mark.parametrize("folder", ["octoserve", "plugins"])
+def test_every_package_folder_is_a_package_setuptools_will_find(folder):
+    # find_packages() skips a folder without __init__.py: an editable install still imports it,
+    # a real one silently leaves it out.
+    missing = [str(d.relative_to(ROOT)) for d in (ROOT / folder).rglob("*")
+               if d.is_dir() and d.name != "__pycache__" and any(d.glob("*.py")) and not (d / "__init__.py").exists()]
+    assert missing == []
+
